@@ -1,0 +1,355 @@
+// The znode tree: a flat path → node map (as ZooKeeper's DataTree) plus the replicated
+// session table. apply() is a pure function of (tree, txn): every replica that applies the
+// same log gets the same tree, the same results and the same watch triggers.
+import { EventType, OpCode } from '../../wire/index.js';
+import type { ACL, Stat } from '../../wire/index.js';
+import { NodeKind, TxnType } from './txn.js';
+import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
+import { basename, parentOf } from './path.js';
+import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
+
+export interface ZNode {
+  data: Buffer | null;
+  acl: ACL[];
+  czxid: number;
+  mzxid: number;
+  pzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  /** Child creates ever made (ZooKeeper's persisted cversion); sequence suffixes come from it. */
+  childCreates: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  kind: NodeKindValue;
+  ttlMs: number;
+  children: Set<string>;
+  /** Snapshot generation that owns this object (copy-on-write while a snapshot is written). */
+  gen: number;
+}
+
+export interface SessionRecord {
+  sessionId: bigint;
+  timeoutMs: number;
+  passwd: Buffer;
+}
+
+export interface WatchTrigger {
+  path: string;
+  type: number;
+}
+
+export type OpResult =
+  | { kind: 'create'; opcode: number; path: string; stat: Stat }
+  | { kind: 'setData'; stat: Stat }
+  | { kind: 'setACL'; stat: Stat }
+  | { kind: 'delete' }
+  | { kind: 'check' }
+  | { kind: 'error'; err: number }
+  | { kind: 'session' }
+  | { kind: 'multi'; results: OpResult[] };
+
+export interface ApplyOutcome {
+  zxid: number;
+  result: OpResult;
+  triggers: WatchTrigger[];
+}
+
+/** A broken invariant: the log and the tree disagree. Crash rather than diverge. */
+export class TreeInvariantError extends Error {
+  override name = 'TreeInvariantError';
+}
+
+export function statOf(node: ZNode): Stat {
+  const numChildren = node.children.size;
+  return {
+    czxid: BigInt(node.czxid),
+    mzxid: BigInt(node.mzxid),
+    ctime: BigInt(node.ctime),
+    mtime: BigInt(node.mtime),
+    version: node.version,
+    // ZooKeeper counts child creates and deletes: 2·creates − live children.
+    cversion: 2 * node.childCreates - numChildren,
+    aversion: node.aversion,
+    // Containers and TTL nodes are marked inside ZooKeeper's ephemeralOwner but report 0.
+    ephemeralOwner: node.kind === NodeKind.ephemeral ? node.ephemeralOwner : 0n,
+    dataLength: node.data === null ? 0 : node.data.length,
+    numChildren,
+    pzxid: BigInt(node.pzxid),
+  };
+}
+
+function newNode(data: Buffer | null, acl: ACL[], zxid: number, timeMs: number, kind: NodeKindValue, owner: bigint, ttlMs: number): ZNode {
+  return {
+    data,
+    acl,
+    czxid: zxid,
+    mzxid: zxid,
+    pzxid: zxid,
+    ctime: timeMs,
+    mtime: timeMs,
+    version: 0,
+    childCreates: 0,
+    aversion: 0,
+    ephemeralOwner: owner,
+    kind,
+    ttlMs,
+    children: new Set(),
+    gen: 0,
+  };
+}
+
+export class DataTree {
+  readonly nodes = new Map<string, ZNode>();
+  readonly sessions = new Map<bigint, SessionRecord>();
+  /** sessionId → ephemeral paths it owns. */
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  /** Container and TTL nodes, for the reaper. */
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  lastZxid = 0;
+  /** Sum of path and data bytes (mntr zk_approximate_data_size). */
+  approximateDataSize = 0;
+  private snapshotGen = 0;
+  private snapshotActive = false;
+  private aclIntern = new Map<string, ACL[]>();
+
+  constructor() {
+    const root = newNode(Buffer.alloc(0), this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0);
+    this.nodes.set('/', root);
+    this.addSystemNode('/zookeeper', [...OPEN_ACL_UNSAFE]);
+    this.addSystemNode('/zookeeper/quota', [...OPEN_ACL_UNSAFE]);
+    const config = this.addSystemNode('/zookeeper/config', [...READ_ACL_UNSAFE]);
+    // ZooKeeper 3.8 creates /zookeeper/config with aversion -1 (LIVE).
+    config.aversion = -1;
+  }
+
+  private addSystemNode(path: string, acl: ACL[]): ZNode {
+    const node = newNode(Buffer.alloc(0), this.intern(acl), 0, 0, NodeKind.persistent, 0n, 0);
+    this.nodes.set(path, node);
+    this.nodes.get(parentOf(path))?.children.add(basename(path));
+    this.approximateDataSize += path.length;
+    return node;
+  }
+
+  /** Nodes share identical ACL lists (ZooKeeper's ACL cache), saving memory on large trees. */
+  intern(acl: ACL[]): ACL[] {
+    const key = acl.map((a) => `${a.perms},${a.id.scheme},${a.id.id}`).join(';');
+    const hit = this.aclIntern.get(key);
+    if (hit !== undefined) return hit;
+    this.aclIntern.set(key, acl);
+    return acl;
+  }
+
+  get(path: string): ZNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
+
+  /** Descendants of path, excluding itself (getAllChildrenNumber). */
+  countDescendants(path: string): number {
+    const node = this.nodes.get(path);
+    if (node === undefined) return 0;
+    let count = 0;
+    const stack: string[] = [path];
+    while (stack.length > 0) {
+      const p = stack.pop() as string;
+      const n = this.nodes.get(p);
+      if (n === undefined) continue;
+      for (const c of n.children) {
+        count++;
+        stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
+      }
+    }
+    return count;
+  }
+
+  apply(entry: TxnEntry): ApplyOutcome {
+    const { header, txn } = entry;
+    if (header.zxid <= this.lastZxid) {
+      throw new TreeInvariantError(`txn zxid ${header.zxid} is not after the last applied ${this.lastZxid}`);
+    }
+    const triggers: WatchTrigger[] = [];
+    const result = this.applyOne(header, txn, triggers);
+    this.lastZxid = header.zxid;
+    return { zxid: header.zxid, result, triggers };
+  }
+
+  private applyOne(h: TxnHeader, txn: Txn, triggers: WatchTrigger[]): OpResult {
+    switch (txn.type) {
+      case TxnType.createSession:
+        this.sessions.set(txn.sessionId, { sessionId: txn.sessionId, timeoutMs: txn.timeoutMs, passwd: txn.passwd });
+        return { kind: 'session' };
+      case TxnType.closeSession:
+        this.closeSession(h, txn.sessionId, triggers);
+        return { kind: 'session' };
+      case TxnType.create:
+        return this.create(h, txn, triggers);
+      case TxnType.delete:
+      case TxnType.deleteContainer:
+        this.deleteNode(txn.path, h.zxid, triggers);
+        return { kind: 'delete' };
+      case TxnType.setData: {
+        const node = this.writable(txn.path);
+        this.approximateDataSize += (txn.data?.length ?? 0) - (node.data?.length ?? 0);
+        node.data = txn.data;
+        node.version++;
+        node.mzxid = h.zxid;
+        node.mtime = h.timeMs;
+        triggers.push({ path: txn.path, type: EventType.NodeDataChanged });
+        return { kind: 'setData', stat: statOf(node) };
+      }
+      case TxnType.setACL: {
+        const node = this.writable(txn.path);
+        node.acl = this.intern(txn.acl);
+        node.aversion++;
+        return { kind: 'setACL', stat: statOf(node) };
+      }
+      case TxnType.check:
+        return { kind: 'check' };
+      case TxnType.error:
+        return { kind: 'error', err: txn.err };
+      case TxnType.multi: {
+        const results: OpResult[] = [];
+        for (const op of txn.ops) results.push(this.applyOne(h, op, triggers));
+        return { kind: 'multi', results };
+      }
+    }
+  }
+
+  private create(h: TxnHeader, txn: Extract<Txn, { type: typeof TxnType.create }>, triggers: WatchTrigger[]): OpResult {
+    const parentPath = parentOf(txn.path);
+    const parent = this.writable(parentPath);
+    if (this.nodes.has(txn.path)) throw new TreeInvariantError(`create of existing ${txn.path} at zxid ${h.zxid}`);
+    const node = newNode(txn.data, this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs);
+    node.gen = this.snapshotGen;
+    this.nodes.set(txn.path, node);
+    parent.children.add(basename(txn.path));
+    parent.childCreates++;
+    parent.pzxid = h.zxid;
+    this.approximateDataSize += txn.path.length + (txn.data?.length ?? 0);
+    if (txn.kind === NodeKind.ephemeral) {
+      let owned = this.ephemerals.get(txn.ephemeralOwner);
+      if (owned === undefined) this.ephemerals.set(txn.ephemeralOwner, (owned = new Set()));
+      owned.add(txn.path);
+    } else if (txn.kind === NodeKind.container) {
+      this.containers.add(txn.path);
+    } else if (txn.kind === NodeKind.ttl) {
+      this.ttls.add(txn.path);
+    }
+    triggers.push({ path: txn.path, type: EventType.NodeCreated });
+    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged });
+    return { kind: 'create', opcode: txn.opcode, path: txn.path, stat: statOf(node) };
+  }
+
+  private deleteNode(path: string, zxid: number, triggers: WatchTrigger[]): void {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new TreeInvariantError(`delete of missing ${path} at zxid ${zxid}`);
+    const parentPath = parentOf(path);
+    const parent = this.writable(parentPath);
+    this.nodes.delete(path);
+    parent.children.delete(basename(path));
+    if (zxid > parent.pzxid) parent.pzxid = zxid;
+    this.approximateDataSize -= path.length + (node.data?.length ?? 0);
+    if (node.kind === NodeKind.ephemeral) {
+      const owned = this.ephemerals.get(node.ephemeralOwner);
+      owned?.delete(path);
+      if (owned?.size === 0) this.ephemerals.delete(node.ephemeralOwner);
+    } else if (node.kind === NodeKind.container) {
+      this.containers.delete(path);
+    } else if (node.kind === NodeKind.ttl) {
+      this.ttls.delete(path);
+    }
+    triggers.push({ path, type: EventType.NodeDeleted });
+    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged });
+  }
+
+  private closeSession(h: TxnHeader, sessionId: bigint, triggers: WatchTrigger[]): void {
+    const owned = this.ephemerals.get(sessionId);
+    if (owned !== undefined) {
+      // Deepest first is not needed (ephemerals have no children); sorted for a stable order.
+      for (const path of [...owned].sort()) this.deleteNode(path, h.zxid, triggers);
+    }
+    this.sessions.delete(sessionId);
+  }
+
+  /** The node to mutate: cloned first if a snapshot being written still needs the old one. */
+  private writable(path: string): ZNode {
+    const node = this.nodes.get(path);
+    if (node === undefined) throw new TreeInvariantError(`no node ${path}`);
+    if (!this.snapshotActive || node.gen === this.snapshotGen) return node;
+    const clone: ZNode = { ...node, gen: this.snapshotGen };
+    this.nodes.set(path, clone);
+    return clone;
+  }
+
+  /**
+   * Freeze the current state for a snapshot: later applies copy a node before changing it,
+   * so the returned entries stay exactly as they are now while they are written out.
+   */
+  beginSnapshot(): { zxid: number; nodes: Array<[string, ZNode]>; sessions: SessionRecord[]; end: () => void } {
+    this.snapshotGen++;
+    this.snapshotActive = true;
+    const gen = this.snapshotGen;
+    return {
+      zxid: this.lastZxid,
+      nodes: Array.from(this.nodes),
+      sessions: Array.from(this.sessions.values()),
+      end: () => {
+        if (this.snapshotGen === gen) this.snapshotActive = false;
+      },
+    };
+  }
+
+  /** Rebuild from snapshot contents (the tree must be fresh). */
+  load(zxid: number, nodes: Iterable<[string, ZNode]>, sessions: Iterable<SessionRecord>): void {
+    this.nodes.clear();
+    this.ephemerals.clear();
+    this.containers.clear();
+    this.ttls.clear();
+    this.sessions.clear();
+    this.approximateDataSize = 0;
+    for (const [path, node] of nodes) {
+      node.children = new Set();
+      node.acl = this.intern(node.acl);
+      this.nodes.set(path, node);
+    }
+    for (const [path, node] of this.nodes) {
+      if (path !== '/') {
+        const parent = this.nodes.get(parentOf(path));
+        if (parent === undefined) throw new TreeInvariantError(`snapshot has ${path} without its parent`);
+        parent.children.add(basename(path));
+        this.approximateDataSize += path.length;
+      }
+      this.approximateDataSize += node.data?.length ?? 0;
+      if (node.kind === NodeKind.ephemeral) {
+        let owned = this.ephemerals.get(node.ephemeralOwner);
+        if (owned === undefined) this.ephemerals.set(node.ephemeralOwner, (owned = new Set()));
+        owned.add(path);
+      } else if (node.kind === NodeKind.container) this.containers.add(path);
+      else if (node.kind === NodeKind.ttl) this.ttls.add(path);
+    }
+    for (const s of sessions) this.sessions.set(s.sessionId, s);
+    this.lastZxid = zxid;
+  }
+}
+
+/** Multi results in ZooKeeper's reply form: each sub-op echoes its own type. */
+export function opcodeOfResult(r: OpResult): number {
+  switch (r.kind) {
+    case 'create':
+      return r.opcode === OpCode.create ? OpCode.create : OpCode.create2;
+    case 'setData':
+      return OpCode.setData;
+    case 'delete':
+      return OpCode.delete;
+    case 'check':
+      return OpCode.check;
+    default:
+      return OpCode.error;
+  }
+}
+

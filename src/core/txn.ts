@@ -1,0 +1,179 @@
+// Transactions: a client request resolved by prep into exactly what every replica applies.
+// Times, zxids, versions, sequence suffixes and session passwords are decided once, here,
+// so apply is a pure function of (tree, txn). Encoded with jute into the write-ahead log.
+import { ACL, JuteReader, JuteWriter, JuteError } from '../../wire/index.js';
+
+export const TxnType = {
+  createSession: 1,
+  closeSession: 2,
+  create: 3,
+  delete: 4,
+  setData: 5,
+  setACL: 6,
+  check: 7,
+  multi: 8,
+  error: 9,
+  deleteContainer: 10,
+} as const;
+
+/** What kind of node a create makes; ZooKeeper encodes this in ephemeralOwner. */
+export const NodeKind = { persistent: 0, ephemeral: 1, container: 2, ttl: 3 } as const;
+export type NodeKindValue = (typeof NodeKind)[keyof typeof NodeKind];
+
+export type Txn =
+  | { type: typeof TxnType.createSession; sessionId: bigint; timeoutMs: number; passwd: Buffer }
+  | { type: typeof TxnType.closeSession; sessionId: bigint }
+  | {
+      type: typeof TxnType.create;
+      /** Client opcode (1, 15, 19, 21) so replies and multi results echo the request's form. */
+      opcode: number;
+      path: string;
+      data: Buffer | null;
+      acl: ACL[];
+      kind: NodeKindValue;
+      ephemeralOwner: bigint;
+      ttlMs: number;
+    }
+  | { type: typeof TxnType.delete; path: string }
+  | { type: typeof TxnType.deleteContainer; path: string }
+  | { type: typeof TxnType.setData; path: string; data: Buffer | null }
+  | { type: typeof TxnType.setACL; path: string; acl: ACL[] }
+  | { type: typeof TxnType.check; path: string }
+  | { type: typeof TxnType.multi; ops: Txn[] }
+  | { type: typeof TxnType.error; err: number; opcode: number };
+
+export interface TxnHeader {
+  sessionId: bigint;
+  cxid: number;
+  zxid: number;
+  /** Leader wall-clock time, ms: becomes ctime/mtime. */
+  timeMs: number;
+}
+
+export interface TxnEntry {
+  header: TxnHeader;
+  txn: Txn;
+}
+
+function writeAcl(w: JuteWriter, acl: readonly ACL[]): void {
+  w.writeInt(acl.length);
+  for (const a of acl) ACL.write(w, a);
+}
+
+function readAcl(r: JuteReader): ACL[] {
+  const n = r.readVectorLength();
+  const out: ACL[] = [];
+  for (let i = 0; i < n; i++) out.push(ACL.read(r));
+  return out;
+}
+
+function writeTxn(w: JuteWriter, t: Txn): void {
+  w.writeInt(t.type);
+  switch (t.type) {
+    case TxnType.createSession:
+      w.writeLong(t.sessionId);
+      w.writeInt(t.timeoutMs);
+      w.writeBuffer(t.passwd);
+      return;
+    case TxnType.closeSession:
+      w.writeLong(t.sessionId);
+      return;
+    case TxnType.create:
+      w.writeInt(t.opcode);
+      w.writeUString(t.path);
+      w.writeBuffer(t.data);
+      writeAcl(w, t.acl);
+      w.writeInt(t.kind);
+      w.writeLong(t.ephemeralOwner);
+      w.writeLong(BigInt(t.ttlMs));
+      return;
+    case TxnType.delete:
+    case TxnType.deleteContainer:
+    case TxnType.check:
+      w.writeUString(t.path);
+      return;
+    case TxnType.setData:
+      w.writeUString(t.path);
+      w.writeBuffer(t.data);
+      return;
+    case TxnType.setACL:
+      w.writeUString(t.path);
+      writeAcl(w, t.acl);
+      return;
+    case TxnType.multi:
+      w.writeInt(t.ops.length);
+      for (const op of t.ops) writeTxn(w, op);
+      return;
+    case TxnType.error:
+      w.writeInt(t.err);
+      w.writeInt(t.opcode);
+      return;
+  }
+}
+
+function readKind(v: number): NodeKindValue {
+  if (v === 0 || v === 1 || v === 2 || v === 3) return v;
+  throw new JuteError('JUTE_BAD_VALUE', `bad node kind ${v} in txn`);
+}
+
+function readTxn(r: JuteReader): Txn {
+  const type = r.readInt();
+  switch (type) {
+    case TxnType.createSession:
+      return { type, sessionId: r.readLong(), timeoutMs: r.readInt(), passwd: r.readBuffer() ?? Buffer.alloc(16) };
+    case TxnType.closeSession:
+      return { type, sessionId: r.readLong() };
+    case TxnType.create:
+      return {
+        type,
+        opcode: r.readInt(),
+        path: r.readUString() ?? '',
+        data: r.readBuffer(),
+        acl: readAcl(r),
+        kind: readKind(r.readInt()),
+        ephemeralOwner: r.readLong(),
+        ttlMs: Number(r.readLong()),
+      };
+    case TxnType.delete:
+    case TxnType.deleteContainer:
+    case TxnType.check:
+      return { type, path: r.readUString() ?? '' };
+    case TxnType.setData:
+      return { type, path: r.readUString() ?? '', data: r.readBuffer() };
+    case TxnType.setACL:
+      return { type, path: r.readUString() ?? '', acl: readAcl(r) };
+    case TxnType.multi: {
+      const n = r.readVectorLength();
+      const ops: Txn[] = [];
+      for (let i = 0; i < n; i++) ops.push(readTxn(r));
+      return { type, ops };
+    }
+    case TxnType.error:
+      return { type, err: r.readInt(), opcode: r.readInt() };
+    default:
+      throw new JuteError('JUTE_BAD_VALUE', `unknown txn type ${type}`);
+  }
+}
+
+export function encodeTxnEntry(e: TxnEntry): Buffer {
+  const w = new JuteWriter(128);
+  w.writeLong(e.header.sessionId);
+  w.writeInt(e.header.cxid);
+  w.writeLong(BigInt(e.header.zxid));
+  w.writeLong(BigInt(e.header.timeMs));
+  writeTxn(w, e.txn);
+  return w.toBuffer();
+}
+
+export function decodeTxnEntry(buf: Buffer): TxnEntry {
+  const r = new JuteReader(buf, 0, buf.length, 0x7fffffff);
+  const header: TxnHeader = {
+    sessionId: r.readLong(),
+    cxid: r.readInt(),
+    zxid: Number(r.readLong()),
+    timeMs: Number(r.readLong()),
+  };
+  const txn = readTxn(r);
+  r.expectEnd('txn');
+  return { header, txn };
+}

@@ -1,0 +1,213 @@
+// A cluster of one: the shell that takes resolved txns, makes them durable in the Raft-shaped
+// write-ahead log (group commit: every txn ready at once shares one write and one fsync),
+// applies them in log order and snapshots the tree now and then. The Raft issue replaces
+// "durable locally" with "durable on a quorum"; prep, apply and the log format stay.
+import type { Logger } from 'pino';
+import { JuteWriter } from '../../wire/index.js';
+import { DataTree } from '../core/tree.js';
+import type { ApplyOutcome } from '../core/tree.js';
+import { Prep } from '../core/prep.js';
+import type { WriteRequest } from '../core/prep.js';
+import type { AuthIds } from '../core/acl.js';
+import { decodeTxnEntry, encodeTxnEntry } from '../core/txn.js';
+import type { TxnEntry } from '../core/txn.js';
+import { decodeSnapshot, encodeNodes, encodeSnapshotEnd, encodeSnapshotHeader } from '../core/snapshot-codec.js';
+import { WriteAheadLog } from '../storage/wal.js';
+import type { LogEntry } from '../storage/wal.js';
+import { SnapshotStore } from '../storage/snapshot.js';
+import type { Clock } from '../platform/clock.js';
+
+/** Single-node term: constant until elections exist. */
+const TERM = 1;
+const SNAPSHOT_CHUNK_NODES = 20000;
+
+export interface ReplicaOptions {
+  dataDir: string;
+  dataLogDir: string;
+  forceSync: boolean;
+  snapCount: number;
+  snapRetainCount: number;
+  extendedTypesEnabled: boolean;
+  skipACL: boolean;
+  clock: Clock;
+  /** Uniform [0,1) source for the snapshot jitter (injected, seedable). */
+  random: () => number;
+  log: Logger;
+}
+
+interface Proposal {
+  entry: TxnEntry;
+  logEntry: LogEntry;
+  resolve: (o: ApplyOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+export interface ReplicaStats {
+  fsyncCount: number;
+  lastFsyncMs: number;
+  snapshotsTaken: number;
+  lastSnapshotMs: number;
+}
+
+export class SingleNodeReplica {
+  readonly tree: DataTree;
+  readonly prep: Prep;
+  readonly stats: ReplicaStats = { fsyncCount: 0, lastFsyncMs: 0, snapshotsTaken: 0, lastSnapshotMs: 0 };
+  /** Called for every applied txn, in order, before its proposer hears back. */
+  onApply: (outcome: ApplyOutcome, entry: TxnEntry) => void = () => {};
+  private readonly opts: ReplicaOptions;
+  private readonly wal: WriteAheadLog;
+  private readonly snapshots: SnapshotStore;
+  private lastProposedZxid: number;
+  private batch: Proposal[] = [];
+  private flushScheduled = false;
+  private inFlight = 0;
+  private txnsSinceSnapshot = 0;
+  private snapshotThreshold: number;
+  private snapshotRunning: Promise<void> | null = null;
+  private failed: Error | null = null;
+
+  private constructor(opts: ReplicaOptions, tree: DataTree, wal: WriteAheadLog, snapshots: SnapshotStore) {
+    this.opts = opts;
+    this.tree = tree;
+    this.wal = wal;
+    this.snapshots = snapshots;
+    this.prep = new Prep(tree, { extendedTypesEnabled: opts.extendedTypesEnabled, skipACL: opts.skipACL });
+    this.lastProposedZxid = tree.lastZxid;
+    this.snapshotThreshold = this.nextSnapshotThreshold();
+  }
+
+  /** Recovery: newest valid snapshot, then every log entry after it. */
+  static async open(opts: ReplicaOptions): Promise<SingleNodeReplica> {
+    const snapshots = new SnapshotStore({ dir: opts.dataDir, fsync: opts.forceSync, log: opts.log });
+    const tree = new DataTree();
+    const latest = await snapshots.loadLatest();
+    if (latest !== null) {
+      const snap = decodeSnapshot(latest.data);
+      tree.load(snap.zxid, snap.nodes, snap.sessions);
+      opts.log.info({ file: latest.file, zxid: snap.zxid, nodes: snap.nodes.length }, 'loaded snapshot');
+    }
+    const { wal, entries, tornTail } = await WriteAheadLog.open({ dir: opts.dataLogDir, fsync: opts.forceSync, log: opts.log }, tree.lastZxid);
+    if (tornTail !== null) opts.log.warn(tornTail, 'write-ahead log had a torn tail; truncated it (those writes were never acknowledged)');
+    for (const e of entries) {
+      if (e.index <= tree.lastZxid) continue;
+      tree.apply(decodeTxnEntry(e.data));
+    }
+    opts.log.info({ replayed: entries.length, lastZxid: tree.lastZxid, sessions: tree.sessions.size, znodes: tree.nodeCount }, 'recovered');
+    return new SingleNodeReplica(opts, tree, wal, snapshots);
+  }
+
+  get lastZxid(): number {
+    return this.tree.lastZxid;
+  }
+
+  get pendingCount(): number {
+    return this.batch.length + this.inFlight;
+  }
+
+  /** Resolve a write into a txn now (so later writes see it), and apply it once durable. */
+  propose(request: WriteRequest, sessionId: bigint, cxid: number, auth: AuthIds): Promise<ApplyOutcome> {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    const zxid = ++this.lastProposedZxid;
+    const txn = this.prep.prepare(request, sessionId, auth, zxid);
+    const entry: TxnEntry = { header: { sessionId, cxid, zxid, timeMs: this.opts.clock.nowMs() }, txn };
+    const logEntry: LogEntry = { term: TERM, index: zxid, data: encodeTxnEntry(entry) };
+    return new Promise((resolve, reject) => {
+      this.batch.push({ entry, logEntry, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // Let every request already read off the sockets join this batch: one fsync for all.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return;
+    this.inFlight += batch.length;
+    const started = this.opts.clock.monotonicMs();
+    this.wal.append(batch.map((p) => p.logEntry)).then(
+      () => {
+        this.stats.fsyncCount++;
+        this.stats.lastFsyncMs = this.opts.clock.monotonicMs() - started;
+        this.inFlight -= batch.length;
+        this.applyBatch(batch);
+      },
+      (e: unknown) => {
+        // A failed fsync leaves the log's state unknown: stop taking writes (ZooKeeper exits).
+        const err = e instanceof Error ? e : new Error(String(e));
+        this.failed = err;
+        this.opts.log.fatal({ err }, 'write-ahead log append failed; refusing further writes');
+        for (const p of batch) p.reject(err);
+      },
+    );
+  }
+
+  private applyBatch(batch: Proposal[]): void {
+    for (const p of batch) {
+      const outcome = this.tree.apply(p.entry);
+      this.prep.applied(outcome.zxid);
+      this.onApply(outcome, p.entry);
+      p.resolve(outcome);
+    }
+    this.txnsSinceSnapshot += batch.length;
+    if (this.txnsSinceSnapshot >= this.snapshotThreshold && this.snapshotRunning === null) {
+      this.snapshotRunning = this.takeSnapshot().finally(() => {
+        this.snapshotRunning = null;
+      });
+    }
+  }
+
+  private nextSnapshotThreshold(): number {
+    // ZooKeeper snapshots at a random point in [snapCount/2+1, snapCount] so servers don't all do it at once.
+    const half = Math.floor(this.opts.snapCount / 2);
+    return half + 1 + Math.floor(this.opts.random() * Math.max(1, this.opts.snapCount - half));
+  }
+
+  /** A point-in-time snapshot written in pieces while clients go on (the tree copies on write). */
+  async takeSnapshot(): Promise<void> {
+    this.txnsSinceSnapshot = 0;
+    this.snapshotThreshold = this.nextSnapshotThreshold();
+    const frozen = this.tree.beginSnapshot();
+    const started = this.opts.clock.monotonicMs();
+    try {
+      const chunks = async function* (): AsyncGenerator<Buffer> {
+        yield encodeSnapshotHeader(frozen.zxid, frozen.sessions);
+        for (let i = 0; i < frozen.nodes.length; i += SNAPSHOT_CHUNK_NODES) {
+          const w = new JuteWriter(1 << 20);
+          encodeNodes(w, frozen.nodes, i, Math.min(frozen.nodes.length, i + SNAPSHOT_CHUNK_NODES));
+          yield w.toBuffer();
+          await new Promise<void>((r) => setImmediate(r));
+        }
+        yield encodeSnapshotEnd();
+      };
+      const saved = await this.snapshots.save({ index: frozen.zxid, term: TERM }, chunks());
+      this.stats.snapshotsTaken++;
+      this.stats.lastSnapshotMs = this.opts.clock.monotonicMs() - started;
+      this.opts.log.info({ file: saved.file, bytes: saved.bytes, zxid: frozen.zxid, ms: this.stats.lastSnapshotMs }, 'snapshot written');
+      await this.purge();
+    } catch (e) {
+      this.opts.log.error({ err: e }, 'snapshot failed; will retry after more transactions');
+    } finally {
+      frozen.end();
+    }
+  }
+
+  /** Keep snapRetainCount snapshots and the log entries the oldest of them still needs. */
+  async purge(): Promise<void> {
+    const oldestKept = await this.snapshots.purge(this.opts.snapRetainCount);
+    if (oldestKept !== null) await this.wal.compactPrefix(oldestKept.index);
+  }
+
+  async dataSizes(): Promise<{ snapshotBytes: number; logBytes: number }> {
+    return { snapshotBytes: await this.snapshots.sizeBytes(), logBytes: await this.wal.sizeBytes() };
+  }
+
+  async close(): Promise<void> {
+    if (this.snapshotRunning !== null) await this.snapshotRunning;
+    await this.wal.close();
+  }
+}

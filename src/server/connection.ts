@@ -1,0 +1,452 @@
+// One client TCP connection: framing, the handshake, and a per-connection pipeline that keeps
+// replies in request order (clients drop the connection on an out-of-order xid) and makes a
+// read wait for this session's earlier writes (read-your-writes). Watch events bypass the
+// pipeline: they are written the moment their txn applies, so they precede any later reply.
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import {
+  ConnectRequest,
+  ConnectResponse,
+  ErrorCode,
+  FrameDecoder,
+  JuteError,
+  JuteReader,
+  JuteWriter,
+  KeeperState,
+  OpCode,
+  ReplyHeader,
+  RequestHeader,
+  WatcherEvent,
+  Xid,
+} from '../../wire/index.js';
+import type { Id } from '../../wire/index.js';
+import { clientIpId } from '../core/acl.js';
+import type { Watcher } from '../core/watches.js';
+import type { ReadContext, ReadResult } from './handlers/read.js';
+import type { ZkServer } from './server.js';
+
+interface Slot {
+  xid: number;
+  opcode: number;
+  startedMs: number;
+  bytes: Buffer | null;
+  /** A read waiting for earlier writes of this connection; computed when it reaches the head. */
+  compute: (() => Buffer) | null;
+  closeAfter: boolean;
+}
+
+export interface ConnectionStats {
+  packetsReceived: number;
+  packetsSent: number;
+  minLatencyMs: number;
+  maxLatencyMs: number;
+  totalLatencyMs: number;
+  latencyCount: number;
+  lastOpcode: number;
+  lastCxid: number;
+  lastZxid: number;
+  lastResponseMs: number;
+  lastLatencyMs: number;
+}
+
+/** ZooKeeper closes a connection that sends no ConnectRequest within this time. */
+const SESSIONLESS_TIMEOUT_MS = 10000;
+/** Replies queued on one connection before we stop reading from it. */
+const QUEUE_PAUSE_AT = 1000;
+
+export class ClientConnection implements Watcher {
+  readonly id: number;
+  readonly socket: net.Socket;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly establishedAtMs: number;
+  readonly authIds: Id[];
+  readonly watchedPaths = new Set<string>();
+  sessionId = 0n;
+  timeoutMs = 0;
+  stats: ConnectionStats = freshStats();
+  private readonly server: ZkServer;
+  private readonly log: Logger;
+  private readonly decoder: FrameDecoder;
+  private state: 'new' | 'connecting' | 'established' | 'closed' = 'new';
+  private held: Buffer[] = [];
+  private queue: Slot[] = [];
+  private queueHead = 0;
+  private sessionlessTimer: NodeJS.Timeout | null;
+  private readCtx: ReadContext | null = null;
+  private paused = false;
+  closeRequested = false;
+
+  constructor(id: number, socket: net.Socket, server: ZkServer, log: Logger) {
+    this.id = id;
+    this.socket = socket;
+    this.server = server;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.establishedAtMs = Date.now();
+    this.log = log.child({ conn: id, remote: `${this.remoteAddress}:${this.remotePort}` });
+    this.decoder = new FrameDecoder(server.config.juteMaxBuffer);
+    this.authIds = [clientIpId(socket.remoteAddress)];
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('close', () => this.onClosed());
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    this.sessionlessTimer = setTimeout(() => {
+      if (this.state === 'new') {
+        this.log.info('closing connection: no ConnectRequest within 10 s');
+        this.destroy();
+      }
+    }, SESSIONLESS_TIMEOUT_MS);
+  }
+
+  get outstanding(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.decoder.push(chunk);
+    if (this.state === 'new' && this.decoder.bufferedBytes >= 4) {
+      const word = this.server.fourLetterWordFor(this.decoder.peekInt() ?? 0);
+      if (word !== null) {
+        this.runFourLetterWord(word);
+        return;
+      }
+    }
+    for (;;) {
+      let body: Buffer | null;
+      try {
+        body = this.decoder.next();
+      } catch (e) {
+        this.refuse(e);
+        return;
+      }
+      if (body === null || this.isClosed) return;
+      this.stats.packetsReceived++;
+      this.server.counters.packetsReceived++;
+      try {
+        this.onFrame(body);
+      } catch (e) {
+        this.refuse(e);
+        return;
+      }
+    }
+  }
+
+  /** A malformed or oversize frame costs this connection only, never the server. */
+  private refuse(e: unknown): void {
+    const reason = e instanceof JuteError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    this.log.warn({ reason }, 'closing connection: malformed or oversize packet');
+    this.destroy();
+  }
+
+  private runFourLetterWord(word: string): void {
+    const all = this.decoder.takeAll();
+    // stmk carries an 8-byte mask after the word; wait for it.
+    if (word === 'stmk' && all.length < 12) {
+      this.decoder.push(all);
+      return;
+    }
+    this.state = 'closed';
+    const arg = word === 'stmk' ? all.readBigInt64BE(4) : undefined;
+    const text = this.server.runFourLetterWord(word, arg);
+    this.socket.end(text);
+  }
+
+  private onFrame(body: Buffer): void {
+    if (this.state === 'new') {
+      this.handshake(ConnectRequest.decode(body));
+      return;
+    }
+    if (this.state === 'connecting') {
+      // ZooKeeper reads nothing else until the session exists; keep pipelined frames in order.
+      this.held.push(Buffer.from(body));
+      return;
+    }
+    this.onRequest(body);
+  }
+
+  private handshake(req: ConnectRequest): void {
+    if (this.sessionlessTimer !== null) clearTimeout(this.sessionlessTimer);
+    this.sessionlessTimer = null;
+    this.state = 'connecting';
+    this.server.connect(this, req).then(
+      (resp) => this.establish(req, resp),
+      (e: unknown) => {
+        this.log.warn({ err: e instanceof Error ? e.message : String(e) }, 'handshake failed');
+        this.destroy();
+      },
+    );
+  }
+
+  /** resp null: close without answering (client ahead of us, too many connections). */
+  private establish(req: ConnectRequest, resp: ConnectResponse | null): void {
+    if (this.state === 'closed') return;
+    if (resp === null) {
+      this.destroy();
+      return;
+    }
+    const mirrored: ConnectResponse = { ...resp, readOnly: req.readOnly === null ? null : false };
+    const w = new JuteWriter(64);
+    const at = w.reserveInt();
+    ConnectResponse.write(w, mirrored);
+    w.patchInt(at, w.length - 4);
+    if (resp.timeOut <= 0) {
+      // Invalid or expired session: answer timeOut=0, sessionId=0 and close (clients map it to Expired).
+      this.state = 'closed';
+      this.socket.end(w.toBuffer());
+      return;
+    }
+    this.sessionId = resp.sessionId;
+    this.timeoutMs = resp.timeOut;
+    this.state = 'established';
+    this.socket.write(w.toBuffer());
+    this.stats.packetsSent++;
+    this.server.counters.packetsSent++;
+    const held = this.held;
+    this.held = [];
+    for (const body of held) {
+      if (this.state !== 'established') return;
+      try {
+        this.onRequest(body);
+      } catch (e) {
+        this.refuse(e);
+        return;
+      }
+    }
+  }
+
+  private context(): ReadContext {
+    if (this.readCtx === null) {
+      this.readCtx = {
+        tree: this.server.tree,
+        watches: this.server.watches,
+        watcher: this,
+        auth: { ids: this.authIds },
+        sessionId: this.sessionId,
+        skipACL: this.server.config.skipACL,
+        watchedPaths: this.watchedPaths,
+      };
+    }
+    return this.readCtx;
+  }
+
+  private onRequest(body: Buffer): void {
+    const r = new JuteReader(body, 0, body.length, this.server.config.juteMaxBuffer);
+    const header = RequestHeader.read(r);
+    this.server.touch(this);
+    const { xid, type } = header;
+    this.stats.lastOpcode = type;
+    this.stats.lastCxid = xid;
+    switch (type) {
+      case OpCode.ping:
+        this.enqueueRead(xid, type, () => ({ err: 0 }));
+        return;
+      case OpCode.auth:
+        this.server.authenticate(this, xid, r);
+        return;
+      case OpCode.setWatches:
+      case OpCode.setWatches2:
+        this.enqueueRead(xid, type, () => this.server.setWatches(this, type, r));
+        return;
+      case OpCode.closeSession:
+        this.closeRequested = true;
+        this.enqueueWrite(xid, type, this.server.closeSession(this), true);
+        return;
+      case OpCode.sasl:
+      case OpCode.reconfig:
+        this.enqueueRead(xid, type, () => ({ err: type === OpCode.reconfig ? ErrorCode.ReconfigDisabled : ErrorCode.Unimplemented }));
+        return;
+      default:
+        break;
+    }
+    const read = this.server.readHandler(type);
+    if (read !== null) {
+      this.enqueueRead(xid, type, () => {
+        try {
+          return read(this.context(), r);
+        } catch (e) {
+          if (e instanceof JuteError) return { err: ErrorCode.MarshallingError };
+          throw e;
+        }
+      });
+      return;
+    }
+    if (this.server.isWrite(type)) {
+      const reply = this.server.submitWrite(this, xid, type, r);
+      this.enqueueWrite(xid, type, reply, false);
+      return;
+    }
+    // Unknown opcode: ZooKeeper answers Unimplemented with zxid -1 and closes the connection.
+    this.log.info({ opcode: type }, 'unknown opcode; answering Unimplemented and closing');
+    this.push({ xid, opcode: type, startedMs: performance.now(), bytes: replyBytes(xid, -1n, ErrorCode.Unimplemented, undefined), compute: null, closeAfter: true });
+    this.flush();
+  }
+
+  private enqueueRead(xid: number, opcode: number, run: () => ReadResult): void {
+    const startedMs = performance.now();
+    const compute = (): Buffer => {
+      const res = run();
+      return replyBytes(xid, BigInt(this.server.tree.lastZxid), res.err, res.err === 0 ? res.write : undefined);
+    };
+    if (this.outstanding === 0) {
+      this.push({ xid, opcode, startedMs, bytes: compute(), compute: null, closeAfter: false });
+      this.flush();
+      return;
+    }
+    this.push({ xid, opcode, startedMs, bytes: null, compute, closeAfter: false });
+  }
+
+  private enqueueWrite(xid: number, opcode: number, reply: Promise<{ zxid: number; err: number; write?: (w: JuteWriter) => void }>, closeAfter: boolean): void {
+    const slot: Slot = { xid, opcode, startedMs: performance.now(), bytes: null, compute: null, closeAfter };
+    this.push(slot);
+    reply.then(
+      (res) => {
+        slot.bytes = replyBytes(xid, BigInt(res.zxid), res.err, res.err === 0 ? res.write : undefined);
+        this.stats.lastZxid = res.zxid;
+        this.flush();
+      },
+      (e: unknown) => {
+        this.log.error({ err: e instanceof Error ? e.message : String(e) }, 'write failed; closing connection');
+        this.destroy();
+      },
+    );
+  }
+
+  private push(slot: Slot): void {
+    this.queue.push(slot);
+    if (!this.paused && this.outstanding >= QUEUE_PAUSE_AT) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  /** Writes every reply that is next in order; computes waiting reads when their turn comes. */
+  private flush(): void {
+    if (this.state === 'closed') return;
+    const out: Buffer[] = [];
+    let close = false;
+    while (this.queueHead < this.queue.length) {
+      const head = this.queue[this.queueHead] as Slot;
+      if (head.bytes === null) {
+        if (head.compute === null) break;
+        head.bytes = head.compute();
+      }
+      out.push(head.bytes);
+      this.queueHead++;
+      this.recordLatency(head);
+      if (head.closeAfter) {
+        close = true;
+        break;
+      }
+    }
+    if (this.queueHead === this.queue.length) {
+      this.queue = [];
+      this.queueHead = 0;
+    } else if (this.queueHead > 1024) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    if (out.length > 0) {
+      this.stats.packetsSent += out.length;
+      this.server.counters.packetsSent += out.length;
+      const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
+      if (close) {
+        this.state = 'closed';
+        this.socket.end(bytes);
+      } else {
+        this.socket.write(bytes);
+      }
+    }
+    if (this.paused && this.outstanding < QUEUE_PAUSE_AT / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private recordLatency(slot: Slot): void {
+    if (slot.opcode === OpCode.ping) return;
+    const ms = performance.now() - slot.startedMs;
+    const s = this.stats;
+    s.lastLatencyMs = ms;
+    s.lastResponseMs = Date.now();
+    s.totalLatencyMs += ms;
+    s.latencyCount++;
+    if (ms < s.minLatencyMs) s.minLatencyMs = ms;
+    if (ms > s.maxLatencyMs) s.maxLatencyMs = ms;
+    this.server.recordLatency(ms);
+  }
+
+  /** Watcher: notification frame xid -1, zxid -1 (3.8), state SyncConnected. */
+  deliver(type: number, path: string): void {
+    if (this.state !== 'established') return;
+    const w = new JuteWriter(32 + path.length * 3);
+    const at = w.reserveInt();
+    ReplyHeader.write(w, { xid: Xid.Notification, zxid: -1n, err: 0 });
+    WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
+    w.patchInt(at, w.length - 4);
+    this.socket.write(w.toBuffer());
+    this.stats.packetsSent++;
+    this.server.counters.packetsSent++;
+  }
+
+  /** The auth reply is not part of the ordered pipeline (clients match it by its xid -4). */
+  writeImmediate(xid: number, zxid: bigint, err: number, close: boolean): void {
+    if (this.state === 'closed') return;
+    const bytes = replyBytes(xid, zxid, err, undefined);
+    if (close) {
+      this.state = 'closed';
+      this.socket.end(bytes);
+    } else {
+      this.socket.write(bytes);
+    }
+  }
+
+  resetStats(): void {
+    this.stats = freshStats();
+  }
+
+  destroy(): void {
+    if (this.state !== 'closed') this.state = 'closed';
+    this.socket.destroy();
+  }
+
+  private onClosed(): void {
+    this.state = 'closed';
+    if (this.sessionlessTimer !== null) clearTimeout(this.sessionlessTimer);
+    this.server.connectionClosed(this);
+  }
+
+  get sessionIdHex(): string {
+    return `0x${BigInt.asUintN(64, this.sessionId).toString(16)}`;
+  }
+}
+
+function freshStats(): ConnectionStats {
+  return {
+    packetsReceived: 0,
+    packetsSent: 0,
+    minLatencyMs: Number.POSITIVE_INFINITY,
+    maxLatencyMs: 0,
+    totalLatencyMs: 0,
+    latencyCount: 0,
+    lastOpcode: 0,
+    lastCxid: 0,
+    lastZxid: 0,
+    lastResponseMs: 0,
+    lastLatencyMs: 0,
+  };
+}
+
+export function replyBytes(xid: number, zxid: bigint, err: number, write: ((w: JuteWriter) => void) | undefined): Buffer {
+  const w = new JuteWriter(64);
+  const at = w.reserveInt();
+  ReplyHeader.write(w, { xid, zxid, err });
+  if (write !== undefined) write(w);
+  w.patchInt(at, w.length - 4);
+  return w.toBuffer();
+}
