@@ -48,13 +48,20 @@ function canRead(ctx: ReadContext, node: ZNode): boolean {
   return ctx.skipACL || hasPermission(node.acl, Perms.READ, ctx.auth);
 }
 
+/** ZooKeeper's DataTree also keeps the root under "", so reads of "" see the root. */
+function nodeAt(ctx: ReadContext, path: string): ZNode | undefined {
+  return ctx.tree.get(path === '' ? '/' : path);
+}
+
 function childrenOf(node: ZNode): string[] {
   return [...node.children];
 }
 
 export function exists(ctx: ReadContext, r: JuteReader): ReadResult {
   const req = ExistsRequest.read(r);
-  const node = ctx.tree.get(req.path);
+  // FinalRequestProcessor rejects a NUL in an exists path outright.
+  if (req.path.includes('\0')) return fail(ErrorCode.BadArguments);
+  const node = nodeAt(ctx, req.path);
   // ZOOKEEPER-2590 (3.8.4+): exists needs READ on an existing node.
   if (node !== undefined && !canRead(ctx, node)) return fail(ErrorCode.NoAuth);
   if (req.watch) {
@@ -69,7 +76,7 @@ export function exists(ctx: ReadContext, r: JuteReader): ReadResult {
 
 export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
   const req = GetDataRequest.read(r);
-  const node = ctx.tree.get(req.path);
+  const node = nodeAt(ctx, req.path);
   if (node === undefined) return fail(ErrorCode.NoNode);
   if (!canRead(ctx, node)) return fail(ErrorCode.NoAuth);
   if (req.watch) {
@@ -86,7 +93,7 @@ export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
 
 function children(ctx: ReadContext, r: JuteReader, withStat: boolean): ReadResult {
   const req = GetChildrenRequest.read(r);
-  const node = ctx.tree.get(req.path);
+  const node = nodeAt(ctx, req.path);
   if (node === undefined) return fail(ErrorCode.NoNode);
   if (!canRead(ctx, node)) return fail(ErrorCode.NoAuth);
   if (req.watch) {
@@ -107,7 +114,7 @@ export const getChildren2 = (ctx: ReadContext, r: JuteReader): ReadResult => chi
 
 export function getACL(ctx: ReadContext, r: JuteReader): ReadResult {
   const req = GetACLRequest.read(r);
-  const node = ctx.tree.get(req.path);
+  const node = nodeAt(ctx, req.path);
   if (node === undefined) return fail(ErrorCode.NoNode);
   const admin = ctx.skipACL || hasPermission(node.acl, Perms.ADMIN, ctx.auth);
   if (!admin && !canRead(ctx, node)) return fail(ErrorCode.NoAuth);
@@ -129,10 +136,10 @@ export function getACL(ctx: ReadContext, r: JuteReader): ReadResult {
 
 export function getAllChildrenNumber(ctx: ReadContext, r: JuteReader): ReadResult {
   const req = GetAllChildrenNumberRequest.read(r);
-  const node = ctx.tree.get(req.path);
+  const node = nodeAt(ctx, req.path);
   if (node === undefined) return fail(ErrorCode.NoNode);
   if (!canRead(ctx, node)) return fail(ErrorCode.NoAuth);
-  const n = ctx.tree.countDescendants(req.path);
+  const n = ctx.tree.countDescendants(req.path === '' ? '/' : req.path);
   return ok((w) => w.writeInt(n));
 }
 
@@ -190,7 +197,7 @@ export function multiRead(ctx: ReadContext, r: JuteReader): ReadResult {
   const results: MultiResult[] = [];
   for (const op of ops) {
     if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) return fail(ErrorCode.MarshallingError);
-    const node = ctx.tree.get(op.req.path);
+    const node = nodeAt(ctx, op.req.path);
     if (node === undefined) {
       results.push({ type: OpCode.error, err: ErrorCode.NoNode });
     } else if (!canRead(ctx, node)) {
