@@ -127,3 +127,32 @@ export function clientIpId(remoteAddress: string | undefined): Id {
   const addr = remoteAddress ?? '';
   return { scheme: 'ip', id: addr.startsWith('::ffff:') ? addr.slice(7) : addr };
 }
+
+function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * ZooKeeper keeps a connection's ids in a hash set, so whoAmI lists them in bucket order of
+ * the jute Id hashCode (16 buckets), then insertion order. Clients print that order as is.
+ */
+export function idsInZooKeeperOrder(ids: readonly Id[]): Id[] {
+  const bucketOf = (id: Id): number => {
+    let h = 17;
+    h = (Math.imul(37, h) + javaStringHash(id.scheme)) | 0;
+    h = (Math.imul(37, h) + javaStringHash(id.id)) | 0;
+    return (h ^ (h >>> 16)) & 15;
+  };
+  return ids
+    .map((id, i) => ({ id, i, bucket: bucketOf(id) }))
+    .sort((a, b) => a.bucket - b.bucket || a.i - b.i)
+    .map((x) => x.id);
+}
+
+/** The user name whoAmI shows: a digest id's user part, otherwise the id itself. */
+export function userNameOf(id: Id): string {
+  if (id.scheme === 'digest') return id.id.split(':')[0] ?? id.id;
+  return id.id;
+}

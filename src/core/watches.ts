@@ -1,123 +1,135 @@
-// Watch registrations and their triggering (ZooKeeper's WatchManager and
-// WatchManager-backed DataTree.triggerWatch). Watches belong to a connection on this server;
-// they are not replicated. Given a tree's triggers, it decides who hears what, once each.
+// Watch registrations and their triggering, modelled on ZooKeeper's two WatchManagers: a data
+// table (getData/exists watches) and a child table (getChildren watches). A persistent watch
+// (addWatch mode 0) sits in both tables, a recursive one (mode 1) in the data table only, so
+// removeWatches/checkWatches by type see them exactly as ZooKeeper does. Watches belong to a
+// connection on this server and are not replicated.
 import { EventType, WatcherType } from '../../wire/index.js';
 import { parentOf } from './path.js';
 import type { WatchTrigger } from './tree.js';
 
 export interface Watcher {
-  /** Stable id for reports (wchc/wchp use the session id). */
+  /** wchc/wchp report watches by session. */
   readonly sessionId: bigint;
   deliver(type: number, path: string): void;
 }
 
-type Table = Map<string, Set<Watcher>>;
+export const WatchMode = { standard: 0, persistent: 1, recursive: 2 } as const;
+export type WatchModeValue = (typeof WatchMode)[keyof typeof WatchMode];
 
-function add(table: Table, path: string, w: Watcher): void {
-  let set = table.get(path);
-  if (set === undefined) table.set(path, (set = new Set()));
-  set.add(w);
+/** path → watcher → mode. */
+export type WatchTable = Map<string, Map<Watcher, WatchModeValue>>;
+
+function add(table: WatchTable, path: string, w: Watcher, mode: WatchModeValue): void {
+  let entries = table.get(path);
+  if (entries === undefined) table.set(path, (entries = new Map()));
+  // A persistent registration is not downgraded by a later one-shot read on the same path.
+  const prev = entries.get(w);
+  if (prev === undefined || prev === WatchMode.standard) entries.set(w, mode);
 }
 
-function remove(table: Table, path: string, w: Watcher): boolean {
-  const set = table.get(path);
-  if (set === undefined || !set.delete(w)) return false;
-  if (set.size === 0) table.delete(path);
+function remove(table: WatchTable, path: string, w: Watcher): boolean {
+  const entries = table.get(path);
+  if (entries === undefined || !entries.delete(w)) return false;
+  if (entries.size === 0) table.delete(path);
   return true;
 }
 
 export class WatchManager {
-  /** Data and exist watches share one table, as in ZooKeeper. */
-  readonly data: Table = new Map();
-  readonly child: Table = new Map();
-  readonly persistent: Table = new Map();
-  readonly recursive: Table = new Map();
+  readonly data: WatchTable = new Map();
+  readonly child: WatchTable = new Map();
+  /** Recursive watches anywhere? Saves the ancestor walk on every trigger when there are none. */
+  private recursiveCount = 0;
 
   addData(path: string, w: Watcher): void {
-    add(this.data, path, w);
+    add(this.data, path, w, WatchMode.standard);
   }
 
   addChild(path: string, w: Watcher): void {
-    add(this.child, path, w);
+    add(this.child, path, w, WatchMode.standard);
   }
 
   addPersistent(path: string, w: Watcher, recursive: boolean): void {
-    add(recursive ? this.recursive : this.persistent, path, w);
+    if (recursive) {
+      let entries = this.data.get(path);
+      if (entries === undefined) this.data.set(path, (entries = new Map()));
+      if (entries.get(w) !== WatchMode.recursive) this.recursiveCount++;
+      entries.set(w, WatchMode.recursive);
+      return;
+    }
+    add(this.data, path, w, WatchMode.persistent);
+    add(this.child, path, w, WatchMode.persistent);
   }
 
-  /** Delivers every trigger of one applied txn, in order; one event per watcher per trigger. */
+  /** Delivers every trigger of one applied txn, in order. */
   triggerAll(triggers: readonly WatchTrigger[]): void {
     for (const t of triggers) this.trigger(t.path, t.type);
   }
 
+  /** One event per watcher per trigger; one-shot watches are consumed, persistent ones stay. */
   trigger(path: string, type: number): void {
     const notified = new Set<Watcher>();
-    const fire = (set: Set<Watcher> | undefined, oneShot: boolean, table: Table | null): void => {
-      if (set === undefined) return;
-      for (const w of set) {
+    const fireTable = (table: WatchTable, p: string, onlyRecursive: boolean): void => {
+      const entries = table.get(p);
+      if (entries === undefined) return;
+      for (const [w, mode] of entries) {
+        if (onlyRecursive && mode !== WatchMode.recursive) continue;
+        if (mode === WatchMode.standard) {
+          entries.delete(w);
+        }
         if (!notified.has(w)) {
           notified.add(w);
           w.deliver(type, path);
         }
       }
-      if (oneShot && table !== null) table.delete(path);
+      if (entries.size === 0) table.delete(p);
     };
     if (type === EventType.NodeChildrenChanged) {
-      fire(this.child.get(path), true, this.child);
-      fire(this.persistent.get(path), false, null);
+      fireTable(this.child, path, false);
       return;
     }
-    fire(this.data.get(path), true, this.data);
-    if (type === EventType.NodeDeleted) fire(this.child.get(path), true, this.child);
-    fire(this.persistent.get(path), false, null);
-    if (this.recursive.size > 0) {
-      // Recursive watches hear about every descendant, with the changed node's own path.
-      for (let p = path; ; p = parentOf(p)) {
-        fire(this.recursive.get(p), false, null);
+    fireTable(this.data, path, false);
+    if (type === EventType.NodeDeleted) fireTable(this.child, path, false);
+    if (this.recursiveCount > 0 && path !== '/') {
+      // Recursive watches on any ancestor hear about the node, with the node's own path.
+      for (let p = parentOf(path); ; p = parentOf(p)) {
+        fireTable(this.data, p, true);
         if (p === '/') break;
       }
     }
   }
 
-  /** checkWatches (remove=false) / removeWatches: true if anything matched. */
+  /** checkWatches (dryRun) / removeWatches for one connection: true if anything matched. */
   removeWatches(path: string, type: number, w: Watcher, dryRun: boolean): boolean {
-    const tables: Table[] = [];
+    const tables: WatchTable[] = [];
     if (type === WatcherType.Children || type === WatcherType.Any) tables.push(this.child);
     if (type === WatcherType.Data || type === WatcherType.Any) tables.push(this.data);
-    if (type === WatcherType.Persistent || type === WatcherType.Any) tables.push(this.persistent);
-    if (type === WatcherType.PersistentRecursive || type === WatcherType.Any) tables.push(this.recursive);
     let found = false;
     for (const table of tables) {
-      if (dryRun) found = found || (table.get(path)?.has(w) ?? false);
-      else found = remove(table, path, w) || found;
+      if (dryRun) {
+        found = found || (table.get(path)?.has(w) ?? false);
+        continue;
+      }
+      const mode = table.get(path)?.get(w);
+      if (remove(table, path, w)) {
+        found = true;
+        if (mode === WatchMode.recursive) this.recursiveCount--;
+      }
     }
     return found;
   }
 
   /** All of a connection's watches go when it disconnects; the client re-sends them. */
-  removeWatcher(w: Watcher, paths: Iterable<string> | null = null): void {
-    for (const table of [this.data, this.child, this.persistent, this.recursive]) {
-      const candidates = paths ?? [...table.keys()];
-      for (const p of candidates) remove(table, p, w);
+  removeWatcher(w: Watcher, paths: Iterable<string>): void {
+    for (const p of paths) {
+      if (this.data.get(p)?.get(w) === WatchMode.recursive) this.recursiveCount--;
+      remove(this.data, p, w);
+      remove(this.child, p, w);
     }
   }
 
   get watchCount(): number {
     let n = 0;
-    for (const table of [this.data, this.child, this.persistent, this.recursive]) for (const set of table.values()) n += set.size;
+    for (const table of [this.data, this.child]) for (const entries of table.values()) n += entries.size;
     return n;
-  }
-
-  /** path → session ids (wchp), and the inverse (wchc). */
-  byPath(): Map<string, bigint[]> {
-    const out = new Map<string, bigint[]>();
-    for (const table of [this.data, this.child, this.persistent, this.recursive]) {
-      for (const [p, set] of table) {
-        const list = out.get(p) ?? [];
-        for (const w of set) if (!list.includes(w.sessionId)) list.push(w.sessionId);
-        out.set(p, list);
-      }
-    }
-    return out;
   }
 }

@@ -100,9 +100,7 @@ export function buildFourLetterContext(server: ZkServer): FourLetterContext {
     ephemeralPaths: [...(tree.ephemerals.get(s.sessionId) ?? [])],
   }));
   const dataWatches: WatchInfo[] = [];
-  for (const table of [server.watches.data, server.watches.persistent, server.watches.recursive]) {
-    for (const [p, set] of table) for (const w of set) dataWatches.push({ sessionId: w.sessionId, path: p });
-  }
+  for (const [p, entries] of server.watches.data) for (const w of entries.keys()) dataWatches.push({ sessionId: w.sessionId, path: p });
   const c = server.counters;
   const outstanding = [...server.connections].reduce((n, conn) => n + conn.outstanding, 0);
   const counters = new Map<string, number>([

@@ -22,7 +22,7 @@ import {
   writeMultiResponse,
 } from '../../../wire/index.js';
 import type { ACL, JuteReader, JuteWriter, MultiResult } from '../../../wire/index.js';
-import { hasPermission } from '../../core/acl.js';
+import { hasPermission, idsInZooKeeperOrder, userNameOf } from '../../core/acl.js';
 import type { AuthIds } from '../../core/acl.js';
 import { statOf } from '../../core/tree.js';
 import type { DataTree, ZNode } from '../../core/tree.js';
@@ -155,11 +155,10 @@ export function getEphemerals(ctx: ReadContext, r: JuteReader): ReadResult {
 }
 
 export function whoAmI(ctx: ReadContext): ReadResult {
-  // ZooKeeper lists authenticated ids before the connection's ip id.
-  const ids = [...ctx.auth.ids.filter((i) => i.scheme !== 'ip'), ...ctx.auth.ids.filter((i) => i.scheme === 'ip')];
+  const ids = idsInZooKeeperOrder(ctx.auth.ids);
   return ok((w) => {
     w.writeInt(ids.length);
-    for (const id of ids) ClientInfo.write(w, { authScheme: id.scheme, user: id.id });
+    for (const id of ids) ClientInfo.write(w, { authScheme: id.scheme, user: userNameOf(id) });
   });
 }
 
