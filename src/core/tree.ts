@@ -37,6 +37,8 @@ export interface SessionRecord {
 export interface WatchTrigger {
   path: string;
   type: number;
+  /** The node's ACL at the event (before a delete): watchers without READ hear nothing (3.8.4+). */
+  acl: readonly ACL[];
 }
 
 export type OpResult =
@@ -199,7 +201,7 @@ export class DataTree {
         node.version++;
         node.mzxid = h.zxid;
         node.mtime = h.timeMs;
-        triggers.push({ path: txn.path, type: EventType.NodeDataChanged });
+        triggers.push({ path: txn.path, type: EventType.NodeDataChanged, acl: node.acl });
         return { kind: 'setData', stat: statOf(node) };
       }
       case TxnType.setACL: {
@@ -240,8 +242,8 @@ export class DataTree {
     } else if (txn.kind === NodeKind.ttl) {
       this.ttls.add(txn.path);
     }
-    triggers.push({ path: txn.path, type: EventType.NodeCreated });
-    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged });
+    triggers.push({ path: txn.path, type: EventType.NodeCreated, acl: node.acl });
+    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl });
     return { kind: 'create', opcode: txn.opcode, path: txn.path, stat: statOf(node) };
   }
 
@@ -263,8 +265,8 @@ export class DataTree {
     } else if (node.kind === NodeKind.ttl) {
       this.ttls.delete(path);
     }
-    triggers.push({ path, type: EventType.NodeDeleted });
-    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged });
+    triggers.push({ path, type: EventType.NodeDeleted, acl: node.acl });
+    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl });
   }
 
   private closeSession(h: TxnHeader, sessionId: bigint, triggers: WatchTrigger[]): void {

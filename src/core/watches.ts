@@ -5,12 +5,15 @@
 // connection on this server and are not replicated.
 import { EventType, WatcherType } from '../../wire/index.js';
 import { parentOf } from './path.js';
+import type { ACL } from '../../wire/index.js';
 import type { WatchTrigger } from './tree.js';
 
 export interface Watcher {
   /** wchc/wchp report watches by session. */
   readonly sessionId: bigint;
   deliver(type: number, path: string): void;
+  /** CVE-2024-23944 fix (3.8.4+): events only for nodes the watcher may READ. */
+  mayRead(acl: readonly ACL[]): boolean;
 }
 
 export const WatchMode = { standard: 0, persistent: 1, recursive: 2 } as const;
@@ -62,11 +65,11 @@ export class WatchManager {
 
   /** Delivers every trigger of one applied txn, in order. */
   triggerAll(triggers: readonly WatchTrigger[]): void {
-    for (const t of triggers) this.trigger(t.path, t.type);
+    for (const t of triggers) this.trigger(t.path, t.type, t.acl);
   }
 
   /** One event per watcher per trigger; one-shot watches are consumed, persistent ones stay. */
-  trigger(path: string, type: number): void {
+  trigger(path: string, type: number, acl: readonly ACL[]): void {
     const notified = new Set<Watcher>();
     const fireTable = (table: WatchTable, p: string, onlyRecursive: boolean): void => {
       const entries = table.get(p);
@@ -78,7 +81,8 @@ export class WatchManager {
         }
         if (!notified.has(w)) {
           notified.add(w);
-          w.deliver(type, path);
+          // The watch is used up either way, as in ZooKeeper; only the event is withheld.
+          if (w.mayRead(acl)) w.deliver(type, path);
         }
       }
       if (entries.size === 0) table.delete(p);

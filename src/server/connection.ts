@@ -14,13 +14,14 @@ import {
   JuteWriter,
   KeeperState,
   OpCode,
+  Perms,
   ReplyHeader,
   RequestHeader,
   WatcherEvent,
   Xid,
 } from '../../wire/index.js';
-import type { Id } from '../../wire/index.js';
-import { clientIpId } from '../core/acl.js';
+import type { ACL, Id } from '../../wire/index.js';
+import { clientIpId, hasPermission } from '../core/acl.js';
 import type { Watcher } from '../core/watches.js';
 import type { ReadContext, ReadResult } from './handlers/read.js';
 import type { ZkServer } from './server.js';
@@ -319,9 +320,21 @@ export class ClientConnection implements Watcher {
 
   private push(slot: Slot): void {
     this.queue.push(slot);
-    if (!this.paused && this.outstanding >= QUEUE_PAUSE_AT) {
+    this.server.outstandingTotal++;
+    // Backpressure: stop reading this socket while it, or the whole server, has too much in flight.
+    if (!this.paused && (this.outstanding >= QUEUE_PAUSE_AT || this.server.overloaded)) {
       this.paused = true;
       this.socket.pause();
+      this.server.throttled.add(this);
+    }
+  }
+
+  /** Called by the server when the global in-flight count has dropped. */
+  maybeResume(): void {
+    if (this.paused && this.outstanding < QUEUE_PAUSE_AT / 2 && !this.server.overloaded) {
+      this.paused = false;
+      this.socket.resume();
+      this.server.throttled.delete(this);
     }
   }
 
@@ -351,6 +364,7 @@ export class ClientConnection implements Watcher {
       this.queue = this.queue.slice(this.queueHead);
       this.queueHead = 0;
     }
+    this.server.outstandingTotal -= out.length;
     if (out.length > 0) {
       this.stats.packetsSent += out.length;
       this.server.counters.packetsSent += out.length;
@@ -362,10 +376,7 @@ export class ClientConnection implements Watcher {
         this.socket.write(bytes);
       }
     }
-    if (this.paused && this.outstanding < QUEUE_PAUSE_AT / 2) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    if (this.server.throttled.size > 0) this.server.resumeThrottled();
   }
 
   private recordLatency(slot: Slot): void {
@@ -379,6 +390,10 @@ export class ClientConnection implements Watcher {
     if (ms < s.minLatencyMs) s.minLatencyMs = ms;
     if (ms > s.maxLatencyMs) s.maxLatencyMs = ms;
     this.server.recordLatency(ms);
+  }
+
+  mayRead(acl: readonly ACL[]): boolean {
+    return this.server.config.skipACL || hasPermission(acl, Perms.READ, { ids: this.authIds });
   }
 
   /** Watcher: notification frame xid -1, zxid -1 (3.8), state SyncConnected. */
@@ -417,6 +432,10 @@ export class ClientConnection implements Watcher {
 
   private onClosed(): void {
     this.state = 'closed';
+    this.server.outstandingTotal -= this.outstanding;
+    this.server.throttled.delete(this);
+    this.queue = [];
+    this.queueHead = 0;
     if (this.sessionlessTimer !== null) clearTimeout(this.sessionlessTimer);
     this.server.connectionClosed(this);
   }

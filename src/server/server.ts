@@ -75,6 +75,9 @@ export class ZkServer {
   readonly startedAtMs: number;
   readonly clock: Clock;
   traceMask = 306n;
+  /** Requests read but not yet answered, all connections (globalOutstandingLimit). */
+  outstandingTotal = 0;
+  readonly throttled = new Set<ClientConnection>();
   private readonly log: Logger;
   private readonly bySession = new Map<bigint, ClientConnection>();
   private readonly perIp = new Map<string, number>();
@@ -335,6 +338,15 @@ export class ZkServer {
         this.log.error({ err: e instanceof Error ? e.message : String(e), path }, 'could not delete container');
       });
     }
+  }
+
+  get overloaded(): boolean {
+    return this.outstandingTotal > this.config.globalOutstandingLimit;
+  }
+
+  resumeThrottled(): void {
+    if (this.overloaded) return;
+    for (const conn of [...this.throttled]) conn.maybeResume();
   }
 
   recordLatency(ms: number): void {
