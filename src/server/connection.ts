@@ -259,8 +259,15 @@ export class ClientConnection implements Watcher {
         this.enqueueWrite(xid, type, this.server.closeSession(this), true);
         return;
       case OpCode.sasl:
+        // No SASL configured: ZooKeeper 3.8 answers OK with a null token and reply zxid 0.
+        this.enqueueReply(xid, type, 0n, () => ({ err: 0, write: (w) => w.writeBuffer(null) }));
+        return;
       case OpCode.reconfig:
-        this.enqueueRead(xid, type, () => ({ err: type === OpCode.reconfig ? ErrorCode.ReconfigDisabled : ErrorCode.Unimplemented }));
+        this.enqueueRead(xid, type, () => ({ err: ErrorCode.ReconfigDisabled }));
+        return;
+      case OpCode.deleteContainer:
+        // Internal to the container reaper; a client sending it gets BadArguments (LIVE 3.8.0).
+        this.enqueueRead(xid, type, () => ({ err: ErrorCode.BadArguments }));
         return;
       default:
         break;
@@ -289,10 +296,15 @@ export class ClientConnection implements Watcher {
   }
 
   private enqueueRead(xid: number, opcode: number, run: () => ReadResult): void {
+    this.enqueueReply(xid, opcode, null, run);
+  }
+
+  /** zxid null: the last applied zxid when the reply is computed. */
+  private enqueueReply(xid: number, opcode: number, zxid: bigint | null, run: () => ReadResult): void {
     const startedMs = performance.now();
     const compute = (): Buffer => {
       const res = run();
-      return replyBytes(xid, BigInt(this.server.tree.lastZxid), res.err, res.err === 0 ? res.write : undefined);
+      return replyBytes(xid, zxid ?? BigInt(this.server.tree.lastZxid), res.err, res.err === 0 ? res.write : undefined);
     };
     if (this.outstanding === 0) {
       this.push({ xid, opcode, startedMs, bytes: compute(), compute: null, closeAfter: false });
