@@ -3,7 +3,8 @@
 // It prints one "key=value" line per observation; the test asserts on them.
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -65,25 +66,26 @@ public class CuratorFlow {
                 out("leader", latch.await(5, TimeUnit.SECONDS) && latch.hasLeadership());
             }
 
-            // CuratorCache: a persistent recursive watch (addWatch mode 1).
-            List<String> seen = new CopyOnWriteArrayList<>();
+            // CuratorCache: a persistent recursive watch (addWatch mode 1). Each change waits for
+            // its callback before the next one, as the cache fetches data asynchronously.
+            BlockingQueue<String> seen = new LinkedBlockingQueue<>();
             CountDownLatch initialized = new CountDownLatch(1);
-            CountDownLatch changes = new CountDownLatch(3);
             a.create().creatingParentContainersIfNeeded().forPath("/curator/cache/seed", "s".getBytes(StandardCharsets.UTF_8));
             try (CuratorCache cache = CuratorCache.build(a, "/curator/cache")) {
                 cache.listenable().addListener(CuratorCacheListener.builder()
                     .forInitialized(initialized::countDown)
-                    .forCreates(n -> { if (initialized.getCount() == 0) { seen.add("create " + n.getPath()); changes.countDown(); } })
-                    .forChanges((o, n) -> { seen.add("change " + n.getPath() + " " + new String(n.getData(), StandardCharsets.UTF_8)); changes.countDown(); })
-                    .forDeletes(o -> { seen.add("delete " + o.getPath()); changes.countDown(); })
+                    .forCreates(n -> { if (initialized.getCount() == 0) seen.add("create " + n.getPath()); })
+                    .forChanges((o, n) -> seen.add("change " + n.getPath() + " " + new String(n.getData(), StandardCharsets.UTF_8)))
+                    .forDeletes(o -> seen.add("delete " + o.getPath()))
                     .build());
                 cache.start();
                 out("cache.initialized", initialized.await(5, TimeUnit.SECONDS));
                 b.create().forPath("/curator/cache/new", "n".getBytes(StandardCharsets.UTF_8));
+                out("cache.event1", seen.poll(5, TimeUnit.SECONDS));
                 b.setData().forPath("/curator/cache/seed", "s2".getBytes(StandardCharsets.UTF_8));
+                out("cache.event2", seen.poll(5, TimeUnit.SECONDS));
                 b.delete().forPath("/curator/cache/new");
-                out("cache.events", changes.await(5, TimeUnit.SECONDS));
-                out("cache.seen", seen);
+                out("cache.event3", seen.poll(5, TimeUnit.SECONDS));
             }
 
             // Transaction (multi).

@@ -41,7 +41,12 @@ const SCRIPT = [
 
 test('zkCli.sh: create modes, get/set with Stat, ls, ACLs with digest auth, whoami, deletes, sync', async (t) => {
   const zkCli = requireTool(TOOLS.zkCli, 'zookeeper');
-  const r = await run(zkCli, ['-server', target.connectString], { input: `${SCRIPT.join('\n')}\n`, timeoutMs: 60000 });
+  // zkCli prints results on stdout and some confirmations ("Created ...") and errors on
+  // stderr: one pipe for both keeps them in order.
+  const r = await run('/bin/sh', ['-c', '"$0" -server "$1" 2>&1', zkCli, target.connectString], {
+    input: `${SCRIPT.join('\n')}\n`,
+    timeoutMs: 60000,
+  });
   const lines = r.stdout
     .split('\n')
     .map((l) => l.trimEnd())

@@ -17,7 +17,7 @@ export const targetKind: TargetKind = process.env.ZOORAFT_TEST_TARGET === 'zooke
 /** zoo.cfg keys zooraft is started with for the options below. */
 export const ZOORAFT_KEYS = {
   extendedTypes: 'extendedTypesEnabled',
-  superDigest: 'zookeeper.DigestAuthenticationProvider.superDigest',
+  superDigest: 'DigestAuthenticationProvider.superDigest',
   juteMaxBuffer: 'jute.maxbuffer',
 } as const;
 

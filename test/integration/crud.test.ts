@@ -471,3 +471,12 @@ test('system nodes: /zookeeper, /zookeeper/quota, /zookeeper/config (world READ,
     t.is((await raw.remove(c, '/zookeeper/crud-user-node')).err, 0);
   });
 });
+
+test('sasl (102) without SASL configured answers OK with a null token and zxid 0', async (t) => {
+  await raw.withRaw(target, async (c) => {
+    const r = await c.request(OpCode.sasl, (w) => w.writeBuffer(Buffer.from('token')));
+    t.is(r.err, 0);
+    t.is(r.zxid, 0n);
+    t.deepEqual(r.body, Buffer.from([0xff, 0xff, 0xff, 0xff]), 'SetSASLResponse{token: null}');
+  });
+});

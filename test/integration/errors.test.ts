@@ -8,7 +8,7 @@ import { startTarget } from '../helpers/target.js';
 import type { Target } from '../helpers/target.js';
 import * as nzk from '../helpers/nzk.js';
 import * as raw from './lib/raw-ops.js';
-import { ErrorCode, OpCode } from '../../wire/index.js';
+import { DeleteContainerRequest, ErrorCode, OpCode, ReconfigRequest } from '../../wire/index.js';
 import type { ACL } from '../../wire/index.js';
 
 let target: Target;
@@ -110,9 +110,9 @@ test('InvalidACL: empty list, auth without ids, unknown scheme, malformed ids', 
     t.is((await raw.create(c, '/err-acl-missing/x', { acl: [] })).err, E.InvalidACL, 'InvalidACL is checked before the parent exists');
     t.is((await raw.exists(c, '/err-acl/x')).err, E.NoNode);
     t.deepEqual((await raw.getACL(c, '/err-acl')).res?.acl, raw.OPEN_ACL);
-    // A null ACL vector (length -1) is not an error: ZooKeeper 3.8.0 stores world:anyone ALL.
-    t.is((await raw.create(c, '/err-acl/null', { acl: null as unknown as ACL[] })).err, 0);
-    t.deepEqual((await raw.getACL(c, '/err-acl/null')).res?.acl, raw.OPEN_ACL);
+    // A null ACL vector (length -1) is as invalid as an empty one.
+    t.is((await raw.create(c, '/err-acl/null', { acl: null })).err, E.InvalidACL);
+    t.is((await raw.setACL(c, '/err-acl', null)).err, E.InvalidACL);
   });
 });
 
@@ -273,5 +273,122 @@ test('multi mixing reads and writes is MarshallingError (-5); so is a write insi
     t.is(writeInRead.err, E.MarshallingError);
     t.is((await raw.exists(c, '/err-mixed')).err, E.NoNode);
     t.false(c.closed, 'MarshallingError keeps the connection');
+  });
+});
+
+/** A frame: 4-byte big-endian length + body. */
+function frameOf(body: Buffer): Buffer {
+  const out = Buffer.alloc(4 + body.length);
+  out.writeInt32BE(body.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+function requestBytes(xid: number, type: number, body: Buffer): Buffer {
+  const hdr = Buffer.alloc(8);
+  hdr.writeInt32BE(xid, 0);
+  hdr.writeInt32BE(type, 4);
+  return frameOf(Buffer.concat([hdr, body]));
+}
+
+/** Sends bytes on a fresh session; resolves with the first reply frame's header, or 'closed'. */
+async function sendGarbage(bytes: Buffer): Promise<{ xid: number; err: number } | 'closed'> {
+  const c = await raw.rawConnect(target);
+  try {
+    const reply = new Promise<{ xid: number; err: number }>((resolve) => {
+      c.socket.once('data', (d: Buffer) => resolve({ xid: d.readInt32BE(4), err: d.readInt32BE(16) }));
+    });
+    c.sendRaw(bytes);
+    return await Promise.race([reply, c.waitForClose(5000).then(() => 'closed' as const)]);
+  } finally {
+    c.socket.destroy();
+  }
+}
+
+test('an undecodable request body is answered MarshallingError (-5); the connection stays', async (t) => {
+  const cases: Array<[string, number, Buffer]> = [
+    ['getData with a truncated path', OpCode.getData, Buffer.from([0, 0, 0, 100, 0x2f])],
+    ['create with garbage', OpCode.create, Buffer.from('garbage garbage garbage')],
+    ['setData with no body', OpCode.setData, Buffer.alloc(0)],
+    ['multi with a truncated header', OpCode.multi, Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 0])],
+  ];
+  for (const [why, type, body] of cases) {
+    const c = await raw.rawConnect(target);
+    try {
+      const reply = new Promise<Buffer>((resolve) => c.socket.once('data', (d: Buffer) => resolve(d)));
+      c.sendRaw(requestBytes(77, type, body));
+      const d = await reply;
+      t.is(d.readInt32BE(0), 16, `${why}: a bare ReplyHeader`);
+      t.is(d.readInt32BE(4), 77, `${why}: xid echoed`);
+      t.is(d.readInt32BE(16), E.MarshallingError, why);
+      t.false(c.closed, why);
+    } finally {
+      c.socket.destroy();
+    }
+  }
+});
+
+test('trailing bytes after a request record are ignored', async (t) => {
+  const c = await raw.rawConnect(target);
+  try {
+    const reply = new Promise<Buffer>((resolve) => c.socket.once('data', (d: Buffer) => resolve(d)));
+    // exists("/", false) + 4 stray bytes
+    c.sendRaw(requestBytes(5, OpCode.exists, Buffer.from([0, 0, 0, 1, 0x2f, 0, 1, 2, 3, 4])));
+    const d = await reply;
+    t.is(d.readInt32BE(0), 16 + 68, 'ReplyHeader + Stat');
+    t.is(d.readInt32BE(4), 5);
+    t.is(d.readInt32BE(16), 0);
+  } finally {
+    c.socket.destroy();
+  }
+});
+
+test('frames too short for a RequestHeader, negative lengths and lengths over jute.maxbuffer close the connection', async (t) => {
+  t.is(await sendGarbage(frameOf(Buffer.from([1, 2, 3]))), 'closed');
+  t.is(await sendGarbage(Buffer.from([0xff, 0xff, 0xff, 0xf0])), 'closed');
+  // Default jute.maxbuffer is 0xfffff; announce one byte more (the body never needs to come).
+  t.is(await sendGarbage(Buffer.from([0x00, 0x10, 0x00, 0x00, 0, 0, 0, 1])), 'closed');
+  // Other sessions are unaffected.
+  await raw.withRaw(target, async (c) => {
+    t.is((await raw.exists(c, '/zookeeper')).err, 0);
+  });
+});
+
+test('reconfig is ReconfigDisabled (-123) by default; a client-sent deleteContainer is BadArguments', async (t) => {
+  await raw.withRaw(target, async (c) => {
+    const r = await c.request(OpCode.reconfig, (w) =>
+      ReconfigRequest.write(w, { joiningServers: null, leavingServers: '2', newMembers: null, curConfigId: -1n }),
+    );
+    t.is(r.err, E.ReconfigDisabled);
+    t.is((await raw.create(c, '/err-dc', { op: OpCode.createContainer, flags: 4 })).err, 0);
+    t.is((await raw.create(c, '/err-dc-plain')).err, 0);
+    // deleteContainer (20) is the container reaper's internal txn type; ZooKeeper 3.8.0 refuses
+    // it from a client for containers and plain nodes alike.
+    for (const path of ['/err-dc', '/err-dc-plain']) {
+      const d = await c.request(OpCode.deleteContainer, (w) => DeleteContainerRequest.write(w, { path }));
+      t.is(d.err, E.BadArguments, path);
+      t.is((await raw.exists(c, path)).err, 0, path);
+    }
+    t.false(c.closed);
+  });
+});
+
+test('data just under the default jute.maxbuffer works; a 1 MiB create closes the connection', async (t) => {
+  await raw.withRaw(target, async (c) => {
+    const big = Buffer.alloc(0xfffff - 200, 7);
+    t.is((await raw.create(c, '/err-big', { data: big })).err, 0);
+    const back = await raw.getData(c, '/err-big');
+    t.is(back.res?.stat.dataLength, big.length);
+    t.true(back.res?.data?.equals(big));
+  });
+  const c = await raw.rawConnect(target);
+  try {
+    await t.throwsAsync(raw.create(c, '/err-too-big', { data: Buffer.alloc(1024 * 1024, 8) }), { message: /closed|ECONNRESET|EPIPE/ });
+    t.true(c.closed);
+  } finally {
+    c.socket.destroy();
+  }
+  await raw.withRaw(target, async (c2) => {
+    t.is((await raw.exists(c2, '/err-too-big')).err, E.NoNode);
   });
 });

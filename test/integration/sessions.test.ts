@@ -92,9 +92,9 @@ test('pings keep a short session alive past its timeout', async (t) => {
   await raw.withRaw(
     target,
     async (c) => {
-      t.is(c.response.timeOut, 2 * TICK_MS);
+      t.is(c.response.timeOut, 4 * TICK_MS);
       t.is((await raw.create(c, '/sess-kept', { flags: 1 })).err, 0);
-      const until = Date.now() + 6 * TICK_MS;
+      const until = Date.now() + 12 * TICK_MS;
       while (Date.now() < until) {
         t.is((await c.request(OpCode.ping, undefined, Xid.Ping)).err, 0);
         await new Promise((r) => setTimeout(r, TICK_MS / 2));
@@ -102,7 +102,7 @@ test('pings keep a short session alive past its timeout', async (t) => {
       t.is((await raw.exists(c, '/sess-kept')).err, 0);
       t.is((await raw.exists(c, '/sess-kept')).res?.ephemeralOwner, c.sessionId);
     },
-    { timeOutMs: 2 * TICK_MS },
+    { timeOutMs: 4 * TICK_MS },
   );
 });
 
@@ -164,7 +164,7 @@ test('expiry on the server clock: dropped connection, ephemeral vanishes, watch 
     t.is(ev?.path, '/sess-expire');
     // Expiry takes at least (most of) the timeout, and not much more than a few ticks beyond it.
     t.true(elapsed >= TICK_MS, `expired after ${elapsed} ms`);
-    t.true(elapsed < 2 * TICK_MS + 10 * TICK_MS, `expired after ${elapsed} ms`);
+    t.true(elapsed < 20 * TICK_MS, `expired after ${elapsed} ms`);
     t.is((await raw.exists(watcher, '/sess-expire')).err, -101);
     const again = await raw.rawConnect(target, { sessionId: owner.sessionId, passwd: owner.passwd });
     t.is(again.response.timeOut, 0);

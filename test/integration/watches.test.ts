@@ -226,7 +226,7 @@ test('persistent recursive watch (mode 1): every descendant, event path = change
   });
 });
 
-test('a persistent watch and a one-shot watch on the same node give one event per change', async (t) => {
+test('a one-shot watch set on a path that has a persistent watch (same connection)', async (t) => {
   await raw.withRaw(target, async (c) => {
     t.is((await raw.create(c, '/w-mix')).err, 0);
     t.is((await raw.addWatch(c, '/w-mix', AddWatchMode.Persistent)).err, 0);
@@ -378,4 +378,37 @@ test('setWatches2 also restores persistent and persistent-recursive watches', as
       ]);
     });
   });
+});
+
+test('node-zookeeper-client re-registers its watches with setWatches after its connection is taken over', async (t) => {
+  const c = await nzk.connect(target.connectString, { sessionTimeoutMs: 4000 });
+  try {
+    await nzk.create(c, '/w-nrecon', Buffer.from('a'));
+    const rec = new nzk.EventRecorder();
+    await nzk.getData(c, '/w-nrecon', rec.watcher);
+    const reconnected = new Promise<void>((resolve) => {
+      c.once('disconnected', () => c.once('connected', () => resolve()));
+    });
+    // A second connection for the same session makes the server close the client's socket;
+    // the client reconnects with its session id and sends setWatches.
+    // The client may reconnect (closing the thief's connection in turn) before the thief's
+    // ConnectResponse is written, so the thief's own handshake may fail: that is fine.
+    const thief = await raw
+      .rawConnect(target, { sessionId: nzk.sessionIdOf(c), passwd: c.getSessionPassword(), timeOutMs: 4000 })
+      .catch(() => null);
+    await reconnected;
+    if (thief !== null) {
+      t.is(thief.sessionId, nzk.sessionIdOf(c));
+      await thief.waitForClose(5000);
+    }
+    await raw.withRaw(target, async (m) => {
+      t.is((await raw.setData(m, '/w-nrecon', Buffer.from('b'))).err, 0);
+    });
+    const [ev] = await rec.waitFor(1);
+    t.is(ev?.getType(), nzk.zookeeper.Event.NODE_DATA_CHANGED);
+    t.is(ev?.getPath(), '/w-nrecon');
+    t.deepEqual((await nzk.getData(c, '/w-nrecon')).data, Buffer.from('b'));
+  } finally {
+    await nzk.close(c);
+  }
 });

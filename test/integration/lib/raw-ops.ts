@@ -87,7 +87,8 @@ function decode<T>(reply: RawReply, read: (r: JuteReader) => T): Result<T> {
 export interface CreateOpts {
   data?: Buffer | null;
   flags?: number;
-  acl?: ACL[];
+  /** null sends a null ACL vector (length -1). */
+  acl?: ACL[] | null;
   /** 1 create, 15 create2, 19 createContainer, 21 createTTL. */
   op?: number;
   ttl?: bigint;
@@ -101,7 +102,7 @@ export interface Created {
 
 export async function create(c: RawClient, path: string, o: CreateOpts = {}): Promise<Result<Created>> {
   const op = o.op ?? OpCode.create2;
-  const base = { path, data: o.data === undefined ? Buffer.alloc(0) : o.data, acl: o.acl ?? OPEN_ACL, flags: o.flags ?? 0 };
+  const base = { path, data: o.data === undefined ? Buffer.alloc(0) : o.data, acl: o.acl === undefined ? OPEN_ACL : o.acl, flags: o.flags ?? 0 };
   const reply =
     op === OpCode.createTTL
       ? await c.request(op, (w) => CreateTTLRequest.write(w, { ...base, ttl: o.ttl ?? 60000n }))
