@@ -1,0 +1,478 @@
+// zooraft vs real ZooKeeper 3.8: `node dist/bench/run.js [--quick] [--workloads a,b] [--pairs N]`.
+// For every workload, pairs of fresh servers run alternately (ZooKeeper, zooraft, ZooKeeper,
+// zooraft, ...); the report gives per-server medians over the pairs and the median of the
+// per-pair zooraft/ZooKeeper ratios. See bench/README.md for what each number means.
+// Exit status: 1 if any request failed, a server did not start or a load worker failed;
+// never because of timing.
+import { fork, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Histogram } from './hist.js';
+import { LeanSession, errorName } from './lean-client.js';
+import type { FromWorker, ToWorker, WorkerConfig, WorkerResult } from './protocol.js';
+import { renderReport, renderSvg } from './report.js';
+import type { Measurement, Report, RunRecord } from './report.js';
+import { BenchServer, cpuSeconds, memory, probeFsync } from './servers.js';
+import type { ServerKind } from './servers.js';
+import { RECOVERY_BATCH, WORKLOADS, globalSetup, req, VALUE_100, VALUE_1K, workloadInfo } from './workloads.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const RESULTS_DIR = path.resolve(here, '../../bench/results');
+const WORKER_JS = path.join(here, 'load-worker.js');
+
+export interface Options {
+  quick: boolean;
+  pairs: number;
+  workloads: string[];
+  workers: number;
+  sessions: number;
+  depth: number;
+  churners: number;
+  warmupMs: number;
+  durationMs: number;
+  singleWarmupMs: number;
+  singleMs: number;
+  memZnodes: number;
+  fanSessions: number;
+  fanRounds: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    if (i >= 0) return argv[i + 1];
+    const eq = argv.find((a) => a.startsWith(`--${name}=`));
+    return eq?.slice(name.length + 3);
+  };
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(
+      'usage: node dist/bench/run.js [--quick] [--workloads a,b,c] [--pairs N] [--workers N] [--sessions N] [--depth N]\n' +
+        `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}\n`,
+    );
+    process.exit(0);
+  }
+  const quick = argv.includes('--quick');
+  const num = (name: string, dflt: number): number => {
+    const v = get(name);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} needs a positive whole number, got ${v}`);
+    return n;
+  };
+  const wl = get('workloads');
+  const workloads = wl === undefined ? WORKLOADS.map((w) => w.name) : wl.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const w of workloads) workloadInfo(w);
+  return {
+    quick,
+    pairs: num('pairs', quick ? 1 : 3),
+    workloads,
+    workers: num('workers', 2),
+    sessions: num('sessions', 16),
+    depth: num('depth', 32),
+    churners: num('churners', 8),
+    warmupMs: quick ? 300 : 1000,
+    durationMs: quick ? 1000 : 5000,
+    singleWarmupMs: quick ? 200 : 500,
+    singleMs: quick ? 500 : 2000,
+    memZnodes: quick ? 10000 : 100000,
+    fanSessions: quick ? 1000 : 10000,
+    fanRounds: quick ? 3 : 5,
+  };
+}
+
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+function log(msg: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// ---- load workers ------------------------------------------------------------------------------
+
+class Worker {
+  readonly child: ChildProcess;
+  private readonly queue: FromWorker[] = [];
+  private waiters: Array<() => void> = [];
+  private exitError: Error | null = null;
+
+  constructor() {
+    this.child = fork(WORKER_JS, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: unknown) => {
+      this.queue.push(m as FromWorker);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.child.on('exit', (code, sig) => {
+      this.exitError = new Error(`load worker exited (${String(code ?? sig)})`);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  send(m: ToWorker): void {
+    this.child.send(m);
+  }
+
+  /** The next message of the given type (others of other types stay queued). */
+  async next<T extends FromWorker['type']>(type: T, timeoutMs: number): Promise<Extract<FromWorker, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const failed = this.queue.find((m) => m.type === 'failed');
+      if (failed !== undefined && failed.type === 'failed') throw new Error(`load worker failed: ${failed.error}`);
+      const i = this.queue.findIndex((m) => m.type === type);
+      if (i >= 0) return this.queue.splice(i, 1)[0] as Extract<FromWorker, { type: T }>;
+      if (this.exitError !== null) throw this.exitError;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`load worker: no '${type}' within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  async end(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
+    if (this.child.connected) this.child.disconnect();
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+}
+
+interface PhaseResult {
+  ops: number;
+  seconds: number;
+  hist: Histogram;
+  errors: Map<number, number>;
+  protocolErrors: string[];
+  serverCpuSec: number;
+  loadCpuSec: number;
+}
+
+function mergeResults(results: WorkerResult[]): Omit<PhaseResult, 'seconds' | 'serverCpuSec'> {
+  const hist = new Histogram();
+  const errors = new Map<number, number>();
+  let ops = 0;
+  let loadCpuSec = 0;
+  const protocolErrors: string[] = [];
+  for (const r of results) {
+    hist.merge(Histogram.fromSparse(r.hist));
+    ops += r.ops;
+    for (const [code, n] of r.errors) errors.set(code, (errors.get(code) ?? 0) + n);
+    protocolErrors.push(...r.protocolErrors);
+    loadCpuSec += (r.cpuUserUs + r.cpuSystemUs) / 1e6;
+  }
+  return { ops, hist, errors, protocolErrors, loadCpuSec };
+}
+
+async function startWorkers(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, phase: string): Promise<Worker[]> {
+  const ws = Array.from({ length: workers }, () => new Worker());
+  try {
+    ws.forEach((w, i) => {
+      const per = Math.floor(sessions / workers) + (i < sessions % workers ? 1 : 0);
+      const cfg: WorkerConfig = { host: '127.0.0.1', port: server.port, workload, workerIndex: i, phase, sessions: per, depth };
+      w.send({ type: 'init', cfg });
+    });
+    await Promise.all(ws.map((w) => w.next('ready', 120000)));
+  } catch (e) {
+    await Promise.all(ws.map((w) => w.end()));
+    throw e;
+  }
+  return ws;
+}
+
+/** A closed-loop phase: warm-up, then the measuring window; server CPU read at both edges. */
+async function timedPhase(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, warmupMs: number, durationMs: number): Promise<PhaseResult> {
+  const ws = await startWorkers(server, workload, workers, sessions, depth, workers === 1 && sessions === 1 ? 'one' : 'sat');
+  try {
+    const from = epochNow() + warmupMs + 20;
+    const to = from + durationMs;
+    let cpuFrom = Number.NaN;
+    let cpuTo = Number.NaN;
+    const tFrom = setTimeout(() => {
+      cpuFrom = cpuSeconds(server.pid);
+    }, from - epochNow());
+    const tTo = setTimeout(() => {
+      cpuTo = cpuSeconds(server.pid);
+    }, to - epochNow());
+    for (const w of ws) w.send({ type: 'go', measureFrom: from, measureTo: to });
+    const results = await Promise.all(ws.map((w) => w.next('result', warmupMs + durationMs + 60000)));
+    clearTimeout(tFrom);
+    clearTimeout(tTo);
+    const merged = mergeResults(results.map((r) => r.result));
+    return { ...merged, seconds: durationMs / 1000, serverCpuSec: cpuTo - cpuFrom };
+  } finally {
+    await Promise.all(ws.map((w) => w.end()));
+  }
+}
+
+/** A fixed number of requests (memory fill), measured from "go" to the last reply. */
+async function countPhase(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, count: number): Promise<PhaseResult> {
+  const ws = await startWorkers(server, workload, workers, sessions, depth, 'fill');
+  try {
+    const cpu0 = cpuSeconds(server.pid);
+    const t0 = performance.now();
+    ws.forEach((w, i) => {
+      const per = Math.floor(count / workers) + (i < count % workers ? 1 : 0);
+      w.send({ type: 'go', measureFrom: 0, measureTo: 0, count: per });
+    });
+    const results = await Promise.all(ws.map((w) => w.next('result', 600000)));
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSeconds(server.pid);
+    return { ...mergeResults(results.map((r) => r.result)), seconds, serverCpuSec: cpu1 - cpu0 };
+  } finally {
+    await Promise.all(ws.map((w) => w.end()));
+  }
+}
+
+// ---- one run: a fresh server, one workload ------------------------------------------------------
+
+function measurementOf(p: PhaseResult): Measurement {
+  return {
+    opsPerSec: p.ops / p.seconds,
+    p50Us: p.hist.quantile(0.5),
+    p99Us: p.hist.quantile(0.99),
+    p999Us: p.hist.quantile(0.999),
+    cpuUsPerOp: p.ops > 0 ? (p.serverCpuSec * 1e6) / p.ops : Number.NaN,
+    loadCpuPct: (p.loadCpuSec / p.seconds) * 100,
+    ops: p.ops,
+  };
+}
+
+function addErrors(into: Record<string, number>, p: PhaseResult, notes: string[]): void {
+  for (const [code, n] of p.errors) into[errorName(code)] = (into[errorName(code)] ?? 0) + n;
+  for (const e of p.protocolErrors) if (notes.length < 20) notes.push(e);
+}
+
+async function withSession<T>(server: BenchServer, f: (s: LeanSession) => Promise<T>): Promise<T> {
+  const s = await LeanSession.connect('127.0.0.1', server.port);
+  try {
+    return await f(s);
+  } finally {
+    await s.close();
+  }
+}
+
+async function runOne(kind: ServerKind, workload: string, pair: number, opts: Options, root: string): Promise<RunRecord> {
+  const info = workloadInfo(workload);
+  const rec: RunRecord = { workload, server: kind, pair, ok: true, errors: {}, notes: [], extra: {} };
+  const dir = path.join(root, `${workload}-${kind}-${pair}`);
+  let server: BenchServer | null = null;
+  try {
+    server = await BenchServer.start(kind, dir);
+    rec.extra['startRuokMs'] = server.times.ruokMs;
+    rec.extra['startFirstRequestMs'] = server.times.firstRequestMs;
+    const srv = server;
+    if (info.kind !== 'startup') await withSession(srv, (s) => globalSetup(s, workload));
+
+    if (info.kind === 'closed' || info.kind === 'churn') {
+      const churn = info.kind === 'churn';
+      const sat = await timedPhase(srv, workload, opts.workers, churn ? opts.churners : opts.sessions, churn ? 1 : opts.depth, opts.warmupMs, opts.durationMs);
+      rec.saturated = measurementOf(sat);
+      addErrors(rec.errors, sat, rec.notes);
+      const single = await timedPhase(srv, workload, 1, 1, 1, opts.singleWarmupMs, opts.singleMs);
+      rec.single = measurementOf(single);
+      addErrors(rec.errors, single, rec.notes);
+    } else if (info.kind === 'memory' || info.kind === 'recovery') {
+      await delay(1000);
+      const idle = memory(srv.pid).rss;
+      const requests = info.kind === 'memory' ? opts.memZnodes : Math.ceil(opts.memZnodes / RECOVERY_BATCH);
+      const fill = await countPhase(srv, workload, opts.workers, opts.sessions, info.kind === 'memory' ? opts.depth : 4, requests);
+      addErrors(rec.errors, fill, rec.notes);
+      if (info.kind === 'memory') {
+        rec.saturated = measurementOf(fill);
+        await delay(1000);
+        const after = memory(srv.pid);
+        rec.extra['idleRssBytes'] = idle;
+        rec.extra['rssAfterBytes'] = after.rss;
+        rec.extra['bytesPerZnode'] = (after.rss - idle) / opts.memZnodes;
+      } else {
+        await withSession(srv, async (s) => {
+          const r = await s.call(req.create('/bench/mem/last', VALUE_1K));
+          if (r.err !== 0) rec.errors[errorName(r.err)] = (rec.errors[errorName(r.err)] ?? 0) + 1;
+        });
+        const t0 = performance.now();
+        await srv.crashAndRestart();
+        const found = await withSession(srv, async (s) => {
+          for (;;) {
+            const r = await s.call(req.getData('/bench/mem/last'));
+            if (r.err === 0) break;
+            if (performance.now() - t0 > 120000) throw new Error('last znode not readable 120 s after restart');
+            await delay(5);
+          }
+          rec.extra['recoveryMs'] = performance.now() - t0;
+          const st = await s.call(req.exists('/bench/mem'));
+          return st.err === 0 ? st.body.readInt32BE(56) : -1;
+        });
+        rec.extra['restartRuokMs'] = srv.times.ruokMs;
+        rec.extra['znodesAfterRecovery'] = found;
+        const expected = requests * RECOVERY_BATCH + 1;
+        rec.extra['znodesExpected'] = expected;
+        if (found !== expected) {
+          rec.errors['recovery: znode count wrong after restart'] = Math.abs(expected - found);
+        }
+      }
+    } else if (info.kind === 'fanout') {
+      await runFanout(srv, opts, rec);
+    }
+    const mem = memory(srv.pid);
+    rec.peakRssBytes = mem.hwm;
+    if (!srv.alive) throw new Error(`${kind} died during the run`);
+  } catch (e) {
+    rec.ok = false;
+    rec.failure = e instanceof Error ? e.message : String(e);
+    if (server !== null) rec.failure += `\n--- server log tail ---\n${server.logTail(2000)}`;
+  } finally {
+    if (server !== null) {
+      const tStop = performance.now();
+      await server.stop();
+      rec.extra['stopMs'] = performance.now() - tStop;
+    }
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+  return rec;
+}
+
+async function runFanout(srv: BenchServer, opts: Options, rec: RunRecord): Promise<void> {
+  const tConnect = performance.now();
+  const ws = await startWorkers(srv, 'fanout', opts.workers, opts.fanSessions, 1, 'fan');
+  rec.extra['fanoutConnectMs'] = performance.now() - tConnect;
+  const rounds: number[] = [];
+  try {
+    await withSession(srv, async (setter) => {
+      for (let r = 0; r < opts.fanRounds; r++) {
+        for (const w of ws) w.send({ type: 'arm' });
+        await Promise.all(ws.map((w) => w.next('armed', 60000)));
+        const t0 = epochNow();
+        const notified = Promise.all(ws.map((w) => w.next('notified', 60000)));
+        const set = await setter.call(req.setData('/bench/fan', VALUE_100));
+        if (set.err !== 0) rec.errors[errorName(set.err)] = (rec.errors[errorName(set.err)] ?? 0) + 1;
+        const all = await notified;
+        rounds.push(Math.max(...all.map((m) => m.lastAt)) - t0);
+      }
+    });
+    const tStop = performance.now();
+    for (const w of ws) w.send({ type: 'stop' });
+    const results = await Promise.all(ws.map((w) => w.next('result', 60000)));
+    rec.extra['fanoutDisconnectMs'] = performance.now() - tStop;
+    const merged = mergeResults(results.map((m) => m.result));
+    for (const [code, n] of merged.errors) rec.errors[errorName(code)] = (rec.errors[errorName(code)] ?? 0) + n;
+  } finally {
+    await Promise.all(ws.map((w) => w.end()));
+  }
+  rounds.sort((a, b) => a - b);
+  rec.extra['fanoutMedianMs'] = rounds[Math.floor(rounds.length / 2)] ?? Number.NaN;
+  rec.extra['fanoutMaxMs'] = rounds[rounds.length - 1] ?? Number.NaN;
+  rec.extra['fanoutSessions'] = opts.fanSessions;
+}
+
+// ---- machine -----------------------------------------------------------------------------------
+
+function machine(root: string): Record<string, string> {
+  const cpus = os.cpus();
+  const java = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  let fsType = 'unknown';
+  try {
+    const st = fs.statfsSync(root);
+    fsType = `0x${st.type.toString(16)}`;
+  } catch {
+    // older node
+  }
+  const df = spawnSync('df', ['-T', root], { encoding: 'utf8' }).stdout.trim().split('\n')[1] ?? '';
+  return {
+    cpu: `${cpus.length} × ${cpus[0]?.model ?? 'unknown'}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    java: (java.stderr.split('\n')[0] ?? '').trim(),
+    dataRoot: root,
+    filesystem: df !== '' ? df.replace(/\s+/g, ' ') : fsType,
+  };
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const opts = parseArgs(process.argv.slice(2));
+  const startedAt = new Date();
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'zooraft-bench-'));
+  log(`data root ${root}; ${opts.quick ? 'QUICK' : 'full'} mode, ${opts.pairs} pair(s), workloads: ${opts.workloads.join(', ')}`);
+  const fsync = probeFsync(root, 400);
+  log(`fsync probe (1 KiB overwrite + fdatasync, ${fsync.iterations}×): p10 ${fsync.p10Ms.toFixed(3)} ms, p50 ${fsync.p50Ms.toFixed(3)} ms, p99 ${fsync.p99Ms.toFixed(3)} ms`);
+  const runs: RunRecord[] = [];
+  const servers: ServerKind[] = ['zookeeper', 'zooraft'];
+  try {
+    for (const workload of opts.workloads) {
+      for (let pair = 0; pair < opts.pairs; pair++) {
+        for (const kind of servers) {
+          const t = performance.now();
+          const rec = await runOne(kind, workload, pair, opts, root);
+          runs.push(rec);
+          const s = rec.saturated;
+          const errs = Object.values(rec.errors).reduce((a, b) => a + b, 0);
+          log(
+            `${workload} pair ${pair + 1}/${opts.pairs} ${kind}: ` +
+              (rec.ok ? (s !== undefined ? `${Math.round(s.opsPerSec)} ops/s p99 ${(s.p99Us / 1000).toFixed(2)} ms` : JSON.stringify(roundAll(rec.extra))) : `FAILED ${rec.failure?.split('\n')[0] ?? ''}`) +
+              (errs > 0 ? ` ERRORS ${JSON.stringify(rec.errors)}` : '') +
+              ` (${((performance.now() - t) / 1000).toFixed(1)} s)`,
+          );
+        }
+      }
+    }
+  } finally {
+    await fsp.rm(root, { recursive: true, force: true });
+  }
+  const finishedAt = new Date();
+  const report: Report = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSec: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+    options: opts,
+    machine: machine(os.tmpdir()),
+    fsync,
+    runs,
+  };
+  const text = renderReport(report);
+  process.stdout.write(text);
+  await fsp.mkdir(RESULTS_DIR, { recursive: true });
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const jsonPath = path.join(RESULTS_DIR, `bench-${opts.quick ? 'quick-' : ''}${stamp}.json`);
+  await fsp.writeFile(jsonPath, JSON.stringify(report, null, 1));
+  await fsp.writeFile(path.join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 1));
+  const svgPath = path.join(RESULTS_DIR, opts.quick ? 'ratios-quick.svg' : 'ratios.svg');
+  await fsp.writeFile(svgPath, renderSvg(report));
+  process.stdout.write(`\nraw results: ${path.relative(process.cwd(), jsonPath)}  chart: ${path.relative(process.cwd(), svgPath)}\n`);
+  const failed = runs.filter((r) => !r.ok);
+  const withErrors = runs.filter((r) => Object.values(r.errors).some((n) => n > 0));
+  if (failed.length > 0 || withErrors.length > 0) {
+    process.stdout.write(`\nFAILED: ${failed.length} run(s) failed, ${withErrors.length} run(s) had request errors (see above); exit status 1\n`);
+    return 1;
+  }
+  return 0;
+}
+
+function roundAll(o: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o)) out[k] = Math.round(v * 10) / 10;
+  return out;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);
+

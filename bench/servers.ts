@@ -1,0 +1,264 @@
+// Starts the two servers for the benchmark, each fresh, with equivalent settings:
+//  - ZooKeeper 3.8 from the Debian package, run as `java -cp zookeeper.jar ZooKeeperServerMain`
+//    with DEFAULT JVM settings (no -Xmx, default GC, full JIT); forceSync on (its default).
+//    (compat/zookeeper-process.ts caps the heap and the JIT for fast tests, so it is not used.)
+//  - zooraft from dist/src/cli/main.js with forceSync on (its default).
+// Both: tickTime 2000, 4lw.commands.whitelist=*, maxClientCnxns=0, data under the same
+// benchmark root folder (one filesystem), logs to a file at their default level (INFO).
+// Start-up time is measured from spawn() to the first `ruok` → `imok`, the same for both.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { fourLetterWord, pickFreePort } from '../compat/zookeeper-process.js';
+import { LeanSession } from './lean-client.js';
+import { req } from './workloads.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** dist/bench -> dist/src/cli/main.js */
+const ZOORAFT_CLI = path.resolve(here, '../src/cli/main.js');
+const JAVA_DIR = '/usr/share/java';
+const ZK_JAR = path.join(JAVA_DIR, 'zookeeper.jar');
+const ZK_CLASSPATH = [ZK_JAR, path.join(JAVA_DIR, 'slf4j-simple.jar')].join(':');
+export const TICK_MS = 2000;
+
+export type ServerKind = 'zookeeper' | 'zooraft';
+
+export interface StartTimes {
+  /** spawn → first imok to ruok. */
+  ruokMs: number;
+  /** spawn → a new session's exists("/") succeeded. */
+  firstRequestMs: number;
+}
+
+export class BenchServer {
+  readonly kind: ServerKind;
+  readonly dir: string;
+  readonly port: number;
+  child: ChildProcess;
+  times: StartTimes;
+  private exited: Promise<void>;
+
+  private constructor(kind: ServerKind, dir: string, port: number, child: ChildProcess, times: StartTimes, exited: Promise<void>) {
+    this.kind = kind;
+    this.dir = dir;
+    this.port = port;
+    this.child = child;
+    this.times = times;
+    this.exited = exited;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts a fresh server in `dir` (created here) on a free port. */
+  static async start(kind: ServerKind, dir: string): Promise<BenchServer> {
+    await fsp.mkdir(dir, { recursive: true });
+    let last: Error | null = null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await pickFreePort();
+      try {
+        const { child, times, exited } = await launch(kind, dir, port);
+        return new BenchServer(kind, dir, port, child, times, exited);
+      } catch (e) {
+        last = e instanceof Error ? e : new Error(String(e));
+        if (!/Address already in use|EADDRINUSE/.test(last.message)) throw last;
+      }
+    }
+    throw last ?? new Error('server did not start');
+  }
+
+  /** kill -9, then start again on the same data and port; returns the new start times. */
+  async crashAndRestart(): Promise<StartTimes> {
+    this.child.kill('SIGKILL');
+    await this.exited;
+    const { child, times, exited } = await launch(this.kind, this.dir, this.port);
+    this.child = child;
+    this.times = times;
+    this.exited = exited;
+    return times;
+  }
+
+  async stop(): Promise<void> {
+    if (this.alive) {
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 10000);
+      await this.exited;
+      clearTimeout(t);
+    }
+  }
+
+  logTail(chars = 4000): string {
+    try {
+      const text = fs.readFileSync(path.join(this.dir, 'server.log'), 'utf8');
+      return text.slice(-chars);
+    } catch {
+      return '';
+    }
+  }
+}
+
+async function launch(kind: ServerKind, dir: string, port: number): Promise<{ child: ChildProcess; times: StartTimes; exited: Promise<void> }> {
+  const logPath = path.join(dir, 'server.log');
+  const logFd = fs.openSync(logPath, 'a');
+  let child: ChildProcess;
+  const t0 = performance.now();
+  if (kind === 'zookeeper') {
+    const dataDir = path.join(dir, 'data');
+    fs.mkdirSync(dataDir, { recursive: true });
+    const cfgPath = path.join(dir, 'zoo.cfg');
+    const cfg = {
+      tickTime: String(TICK_MS),
+      dataDir,
+      clientPort: String(port),
+      clientPortAddress: '127.0.0.1',
+      '4lw.commands.whitelist': '*',
+      'admin.enableServer': 'false',
+      maxClientCnxns: '0',
+      forceSync: 'yes',
+    };
+    fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}\n`).join(''));
+    const args = [
+      `-Dorg.slf4j.simpleLogger.logFile=${path.join(dir, 'zookeeper.log')}`,
+      '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
+      '-Dorg.slf4j.simpleLogger.showDateTime=true',
+      '-cp',
+      ZK_CLASSPATH,
+      'org.apache.zookeeper.server.ZooKeeperServerMain',
+      cfgPath,
+    ];
+    child = spawn('java', args, { stdio: ['ignore', logFd, logFd], cwd: dir });
+  } else {
+    const args = [
+      ZOORAFT_CLI, 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data'),
+      '--tick-time', String(TICK_MS),
+      '--set', '4lw.commands.whitelist=*', '--set', 'maxClientCnxns=0', '--set', 'forceSync=yes',
+    ];
+    // BENCH_ZOORAFT_NODE_ARGS: extra node flags for zooraft, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = (process.env['BENCH_ZOORAFT_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+    child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', logFd, logFd], cwd: dir });
+  }
+  fs.closeSync(logFd);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = t0 + 60000;
+  let ruokMs = -1;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${kind} exited (${String(child.exitCode ?? child.signalCode)}) before serving:\n${readTail(dir)}`);
+    }
+    const answer = await fourLetterWord('127.0.0.1', port, 'ruok', 500).catch(() => '');
+    if (answer === 'imok') {
+      ruokMs = performance.now() - t0;
+      break;
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${kind} did not answer ruok within 60 s:\n${readTail(dir)}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  // ZooKeeper answers ruok as soon as its port is open; a served request says it is really up.
+  let firstRequestMs = -1;
+  for (;;) {
+    try {
+      const s = await LeanSession.connect('127.0.0.1', port, 30000, 2000);
+      const r = await s.call(req.exists('/'));
+      s.destroy();
+      if (r.err === 0) {
+        firstRequestMs = performance.now() - t0;
+        break;
+      }
+    } catch {
+      // not yet
+    }
+    if (performance.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`${kind} answered ruok but served no request within 60 s:\n${readTail(dir)}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return { child, times: { ruokMs, firstRequestMs }, exited };
+}
+
+function readTail(dir: string): string {
+  for (const f of ['server.log', 'zookeeper.log']) {
+    try {
+      return fs.readFileSync(path.join(dir, f), 'utf8').slice(-4000);
+    } catch {
+      // next
+    }
+  }
+  return '';
+}
+
+// ---- /proc ---------------------------------------------------------------------------------
+
+const CLK_TCK = 100;
+
+/** utime + stime of the whole process (all threads), in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields after "(comm)": state is field 3; utime is field 14, stime 15 → rest[11], rest[12]
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  return (utime + stime) / CLK_TCK;
+}
+
+/** VmRSS and VmHWM (peak RSS) in bytes. */
+export function memory(pid: number): { rss: number; hwm: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+    return m === null ? Number.NaN : Number(m[1]) * 1024;
+  };
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+// ---- disk ----------------------------------------------------------------------------------
+
+export interface FsyncProbe {
+  dir: string;
+  iterations: number;
+  p10Ms: number;
+  p50Ms: number;
+  p99Ms: number;
+  minMs: number;
+}
+
+/**
+ * The cheapest honest durable write on this filesystem: overwrite 1 KiB inside a preallocated
+ * file (no size change, so no metadata to commit) and fdatasync, `iterations` times, in a temp
+ * file in `dir` (where both servers keep their data). ZooKeeper's log is preallocated and uses
+ * force(false) = fdatasync, so a real durable write cannot be faster than this.
+ */
+export function probeFsync(dir: string, iterations = 200): FsyncProbe {
+  const file = path.join(dir, `fsync-probe-${process.pid}.bin`);
+  const fd = fs.openSync(file, 'w');
+  const block = Buffer.alloc(1024, 0x7a);
+  const times: number[] = [];
+  try {
+    fs.writeSync(fd, Buffer.alloc(iterations * block.length));
+    fs.fsyncSync(fd);
+    for (let i = 0; i < iterations; i++) {
+      const t = performance.now();
+      fs.writeSync(fd, block, 0, block.length, i * block.length);
+      fs.fdatasyncSync(fd);
+      times.push(performance.now() - t);
+    }
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+  }
+  times.sort((a, b) => a - b);
+  const q = (p: number): number => times[Math.min(times.length - 1, Math.floor(p * times.length))] ?? Number.NaN;
+  return { dir, iterations, p10Ms: q(0.1), p50Ms: q(0.5), p99Ms: q(0.99), minMs: times[0] ?? Number.NaN };
+}

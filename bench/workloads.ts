@@ -1,0 +1,218 @@
+// The benchmark workloads: what each session sends, how each reply is checked, and the tree
+// each needs. Used by the orchestrator (global set-up) and by the load workers (requests).
+import {
+  CreateRequest,
+  DeleteRequest,
+  ExistsRequest,
+  GetChildrenRequest,
+  GetDataRequest,
+  JuteReader,
+  OpCode,
+  Perms,
+  SetDataRequest,
+  readMultiResponse,
+  writeMultiRequest,
+} from '../wire/index.js';
+import type { ACL, MultiOp } from '../wire/index.js';
+import { ClientError, LeanSession, encodeRequest } from './lean-client.js';
+
+export const OPEN_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
+export const VALUE_1K = Buffer.alloc(1024, 0x61);
+export const VALUE_100 = Buffer.alloc(100, 0x62);
+export const CHILDREN = 1000;
+/** Size in bytes of a jute Stat. */
+const STAT_BYTES = 68;
+
+/** Turns a reply body into 0 (fine) or an error code; only called when the header err is 0. */
+export type Check = (body: Buffer) => number;
+export interface Req {
+  frame: Buffer;
+  check: Check;
+}
+export type Generator = (seq: number) => Req;
+
+export type WorkloadKind = 'closed' | 'churn' | 'startup' | 'memory' | 'fanout' | 'recovery';
+
+export interface WorkloadInfo {
+  name: string;
+  title: string;
+  kind: WorkloadKind;
+  /** How one "op" is counted, for the README and the table footnotes. */
+  op: string;
+  /** True when the workload's ops go through the log (fsync). */
+  writes: boolean;
+}
+
+export const WORKLOADS: WorkloadInfo[] = [
+  { name: 'getData', title: 'getData 1 KiB', kind: 'closed', op: 'one getData of a 1 KiB node', writes: false },
+  { name: 'exists', title: 'exists', kind: 'closed', op: 'one exists', writes: false },
+  { name: 'getChildren', title: 'getChildren (1,000)', kind: 'closed', op: 'one getChildren of a node with 1,000 children', writes: false },
+  { name: 'setData', title: 'setData 1 KiB', kind: 'closed', op: 'one setData of 1 KiB (each session its own node)', writes: true },
+  { name: 'createDelete', title: 'create+delete', kind: 'closed', op: 'one request: creates and deletes alternate (a create then the delete of that node)', writes: true },
+  { name: 'mix', title: '90/10 read/write', kind: 'closed', op: 'one request: 9 getData then 1 setData (1 KiB) of the same node', writes: true },
+  { name: 'multi', title: 'multi of 10', kind: 'closed', op: 'one multi of 5 creates + 5 deletes of the same 5 nodes', writes: true },
+  { name: 'churn', title: 'ephemeral churn', kind: 'churn', op: 'connect + create ephemeral + closeSession (whole cycle)', writes: true },
+  { name: 'startup', title: 'start-up', kind: 'startup', op: 'spawn → ruok answers imok', writes: false },
+  { name: 'memory', title: 'memory (N × 100 B znodes)', kind: 'memory', op: 'one create of a 100 B znode (filling)', writes: true },
+  { name: 'fanout', title: 'watch fan-out', kind: 'fanout', op: 'one notification delivered', writes: false },
+  { name: 'recovery', title: 'recovery after kill -9', kind: 'recovery', op: 'kill -9 → restart → the last znode readable (tree filled with multis of 50 creates)', writes: false },
+];
+
+export function workloadInfo(name: string): WorkloadInfo {
+  const w = WORKLOADS.find((x) => x.name === name);
+  if (w === undefined) throw new Error(`unknown workload ${name}; known: ${WORKLOADS.map((x) => x.name).join(', ')}`);
+  return w;
+}
+
+// ---- request templates -------------------------------------------------------------------
+
+export const req = {
+  getData: (path: string, watch = false): Buffer => encodeRequest(OpCode.getData, (w) => GetDataRequest.write(w, { path, watch })),
+  exists: (path: string): Buffer => encodeRequest(OpCode.exists, (w) => ExistsRequest.write(w, { path, watch: false })),
+  getChildren: (path: string): Buffer => encodeRequest(OpCode.getChildren, (w) => GetChildrenRequest.write(w, { path, watch: false })),
+  setData: (path: string, data: Buffer): Buffer => encodeRequest(OpCode.setData, (w) => SetDataRequest.write(w, { path, data, version: -1 })),
+  create: (path: string, data: Buffer, flags = 0): Buffer =>
+    encodeRequest(OpCode.create, (w) => CreateRequest.write(w, { path, data, acl: OPEN_ACL, flags })),
+  delete: (path: string): Buffer => encodeRequest(OpCode.delete, (w) => DeleteRequest.write(w, { path, version: -1 })),
+  multi: (ops: MultiOp[]): Buffer => encodeRequest(OpCode.multi, (w) => writeMultiRequest(w, ops)),
+};
+
+const ok: Check = () => 0;
+const isStat: Check = (b) => (b.length === STAT_BYTES ? 0 : ClientError.BadReply);
+const isData1k: Check = (b) => (b.length === 4 + 1024 + STAT_BYTES && b.readInt32BE(0) === 1024 ? 0 : ClientError.BadReply);
+const hasChildren: Check = (b) => (b.length >= 4 && b.readInt32BE(0) === CHILDREN ? 0 : ClientError.BadReply);
+const createdPath: Check = (b) => (b.length >= 4 && b.readInt32BE(0) > 0 ? 0 : ClientError.BadReply);
+/** Creates per multi when the recovery workload fills its tree (the fill is not what it measures). */
+export const RECOVERY_BATCH = 50;
+
+const multiOkOf = (expected: number): Check => (b) => {
+  try {
+    const results = readMultiResponse(new JuteReader(b));
+    if (results.length !== expected) return ClientError.BadReply;
+    for (const r of results) if (r.type === OpCode.error && r.err !== 0) return r.err;
+    return 0;
+  } catch {
+    return ClientError.BadReply;
+  }
+};
+const multiOk = multiOkOf(10);
+const recoveryOk = multiOkOf(RECOVERY_BATCH);
+
+// ---- tree set-up ---------------------------------------------------------------------------
+
+/** Creates the paths with up to `depth` requests in flight; throws on any error but NodeExists for the fixed parents. */
+export async function createMany(s: LeanSession, paths: string[], data: Buffer, depth = 64): Promise<void> {
+  let next = 0;
+  let failed: string | null = null;
+  await new Promise<void>((resolve) => {
+    let inFlight = 0;
+    const pump = (): void => {
+      while (failed === null && inFlight < depth && next < paths.length) {
+        const p = paths[next++] as string;
+        inFlight++;
+        s.send(req.create(p, data), (err) => {
+          inFlight--;
+          if (err !== 0 && failed === null) failed = `create ${p}: error ${err}`;
+          if ((next >= paths.length || failed !== null) && inFlight === 0) resolve();
+          else pump();
+        });
+      }
+      if (next >= paths.length && inFlight === 0) resolve();
+    };
+    pump();
+  });
+  if (failed !== null) throw new Error(failed);
+}
+
+/** The part of the tree every run of a workload needs, created before the load starts. */
+export async function globalSetup(s: LeanSession, workload: string): Promise<void> {
+  await createMany(s, ['/bench'], Buffer.alloc(0), 1);
+  switch (workload) {
+    case 'getData':
+    case 'exists':
+    case 'mix':
+      await createMany(s, ['/bench/data'], VALUE_1K, 1);
+      break;
+    case 'getChildren':
+      await createMany(s, ['/bench/kids'], Buffer.alloc(0), 1);
+      await createMany(s, Array.from({ length: CHILDREN }, (_, i) => `/bench/kids/child-${String(i).padStart(4, '0')}`), VALUE_100, 64);
+      break;
+    case 'setData':
+      await createMany(s, ['/bench/set'], Buffer.alloc(0), 1);
+      break;
+    case 'createDelete':
+      await createMany(s, ['/bench/cd'], Buffer.alloc(0), 1);
+      break;
+    case 'multi':
+      await createMany(s, ['/bench/multi'], Buffer.alloc(0), 1);
+      break;
+    case 'churn':
+      await createMany(s, ['/bench/eph'], Buffer.alloc(0), 1);
+      break;
+    case 'memory':
+    case 'recovery':
+      await createMany(s, ['/bench/mem'], Buffer.alloc(0), 1);
+      break;
+    case 'fanout':
+      await createMany(s, ['/bench/fan'], VALUE_100, 1);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Per-session set-up run by a load worker before the clock starts. */
+export async function sessionSetup(s: LeanSession, workload: string, id: string): Promise<void> {
+  if (workload === 'setData') await createMany(s, [`/bench/set/s-${id}`], VALUE_1K, 1);
+}
+
+/** The request stream of one session of a closed-loop workload. `id` is unique per session. */
+export function generator(workload: string, id: string): Generator {
+  switch (workload) {
+    case 'getData': {
+      const r: Req = { frame: req.getData('/bench/data'), check: isData1k };
+      return () => r;
+    }
+    case 'exists': {
+      const r: Req = { frame: req.exists('/bench/data'), check: isStat };
+      return () => r;
+    }
+    case 'getChildren': {
+      const r: Req = { frame: req.getChildren('/bench/kids'), check: hasChildren };
+      return () => r;
+    }
+    case 'setData': {
+      const r: Req = { frame: req.setData(`/bench/set/s-${id}`, VALUE_1K), check: isStat };
+      return () => r;
+    }
+    case 'createDelete':
+      return (seq) => {
+        const p = `/bench/cd/n-${id}-${seq >> 1}`;
+        return seq % 2 === 0 ? { frame: req.create(p, VALUE_100), check: createdPath } : { frame: req.delete(p), check: ok };
+      };
+    case 'mix': {
+      const read: Req = { frame: req.getData('/bench/data'), check: isData1k };
+      const write: Req = { frame: req.setData('/bench/data', VALUE_1K), check: isStat };
+      return (seq) => (seq % 10 === 9 ? write : read);
+    }
+    case 'multi':
+      return (seq) => {
+        const ops: MultiOp[] = [];
+        for (let k = 0; k < 5; k++) ops.push({ type: OpCode.create, req: { path: `/bench/multi/m-${id}-${seq}-${k}`, data: VALUE_100, acl: OPEN_ACL, flags: 0 } });
+        for (let k = 0; k < 5; k++) ops.push({ type: OpCode.delete, req: { path: `/bench/multi/m-${id}-${seq}-${k}`, version: -1 } });
+        return { frame: req.multi(ops), check: multiOk };
+      };
+    case 'memory':
+      return (seq) => ({ frame: req.create(`/bench/mem/z-${id}-${seq}`, VALUE_100), check: createdPath });
+    case 'recovery':
+      return (seq) => {
+        const ops: MultiOp[] = [];
+        for (let k = 0; k < RECOVERY_BATCH; k++) ops.push({ type: OpCode.create, req: { path: `/bench/mem/z-${id}-${seq}-${k}`, data: VALUE_100, acl: OPEN_ACL, flags: 0 } });
+        return { frame: req.multi(ops), check: recoveryOk };
+      };
+    default:
+      throw new Error(`workload ${workload} has no request stream`);
+  }
+}
+
+export const checks = { createdPath, isData1k, isStat, ok };
