@@ -12,7 +12,9 @@ import {
   MultiHeader,
   SetDataRequest,
   Stat,
+  writeAnyStat,
 } from './records.js';
+import type { StatNumbers } from './records.js';
 
 export type MultiOp =
   | { type: typeof OpCode.create | typeof OpCode.create2 | typeof OpCode.createContainer; req: CreateRequest }
@@ -91,17 +93,22 @@ export function writeMultiRequest(w: JuteWriter, ops: readonly MultiOp[]): void 
   MultiHeader.write(w, { type: -1, done: true, err: -1 });
 }
 
-export type MultiResult =
+/** One result of a multi or multiRead reply; S is the Stat form (decoded: Stat). */
+export type MultiResultOf<S> =
   | { type: typeof OpCode.create; path: string }
-  | { type: typeof OpCode.create2; path: string; stat: Stat }
+  | { type: typeof OpCode.create2; path: string; stat: S }
   | { type: typeof OpCode.delete }
   | { type: typeof OpCode.check }
-  | { type: typeof OpCode.setData; stat: Stat }
-  | { type: typeof OpCode.getData; data: Buffer | null; stat: Stat }
+  | { type: typeof OpCode.setData; stat: S }
+  | { type: typeof OpCode.getData; data: Buffer | null; stat: S }
   | { type: typeof OpCode.getChildren; children: string[] }
   | { type: typeof OpCode.error; err: number };
 
-export function writeMultiResponse(w: JuteWriter, results: readonly MultiResult[]): void {
+export type MultiResult = MultiResultOf<Stat>;
+/** What the server writes: its Stat may be kept as numbers. */
+export type MultiResultOut = MultiResultOf<Stat | StatNumbers>;
+
+export function writeMultiResponse(w: JuteWriter, results: readonly MultiResultOut[]): void {
   for (const res of results) {
     const err = res.type === OpCode.error ? res.err : 0;
     MultiHeader.write(w, { type: res.type, done: false, err });
@@ -111,14 +118,14 @@ export function writeMultiResponse(w: JuteWriter, results: readonly MultiResult[
         break;
       case OpCode.create2:
         w.writeUString(res.path);
-        Stat.write(w, res.stat);
+        writeAnyStat(w, res.stat);
         break;
       case OpCode.setData:
-        Stat.write(w, res.stat);
+        writeAnyStat(w, res.stat);
         break;
       case OpCode.getData:
         w.writeBuffer(res.data);
-        Stat.write(w, res.stat);
+        writeAnyStat(w, res.stat);
         break;
       case OpCode.getChildren:
         w.writeInt(res.children.length);

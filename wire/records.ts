@@ -24,6 +24,42 @@ export const Stat = record('Stat', {
 });
 export type Stat = ReturnType<typeof Stat.decode>;
 
+/** Stat with its zxids and times as safe integers: what the server keeps, encoded without BigInt. */
+export interface StatNumbers {
+  czxid: number;
+  mzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  cversion: number;
+  aversion: number;
+  ephemeralOwner: bigint;
+  dataLength: number;
+  numChildren: number;
+  pzxid: number;
+}
+
+/** Same bytes as Stat.write, field for field. */
+export function writeStatNumbers(w: JuteWriter, s: StatNumbers): void {
+  w.writeLongNumber(s.czxid);
+  w.writeLongNumber(s.mzxid);
+  w.writeLongNumber(s.ctime);
+  w.writeLongNumber(s.mtime);
+  w.writeInt(s.version);
+  w.writeInt(s.cversion);
+  w.writeInt(s.aversion);
+  w.writeLong(s.ephemeralOwner);
+  w.writeInt(s.dataLength);
+  w.writeInt(s.numChildren);
+  w.writeLongNumber(s.pzxid);
+}
+
+/** Either form of a Stat. */
+export function writeAnyStat(w: JuteWriter, s: Stat | StatNumbers): void {
+  if (typeof s.czxid === 'bigint') Stat.write(w, s as Stat);
+  else writeStatNumbers(w, s as StatNumbers);
+}
+
 export const RequestHeader = record('RequestHeader', { xid: int, type: int });
 export type RequestHeader = ReturnType<typeof RequestHeader.decode>;
 export const ReplyHeader = record('ReplyHeader', { xid: int, zxid: long, err: int });

@@ -2,7 +2,7 @@
 // session table. apply() is a pure function of (tree, txn): every replica that applies the
 // same log gets the same tree, the same results and the same watch triggers.
 import { EventType, OpCode } from '../../wire/index.js';
-import type { ACL, Stat } from '../../wire/index.js';
+import type { ACL, StatNumbers } from '../../wire/index.js';
 import { NodeKind, TxnType } from './txn.js';
 import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
 import { basename, parentOf } from './path.js';
@@ -42,9 +42,9 @@ export interface WatchTrigger {
 }
 
 export type OpResult =
-  | { kind: 'create'; opcode: number; path: string; stat: Stat }
-  | { kind: 'setData'; stat: Stat }
-  | { kind: 'setACL'; stat: Stat }
+  | { kind: 'create'; opcode: number; path: string; stat: StatNumbers }
+  | { kind: 'setData'; stat: StatNumbers }
+  | { kind: 'setACL'; stat: StatNumbers }
   | { kind: 'delete' }
   | { kind: 'check' }
   | { kind: 'error'; err: number }
@@ -62,13 +62,13 @@ export class TreeInvariantError extends Error {
   override name = 'TreeInvariantError';
 }
 
-export function statOf(node: ZNode): Stat {
+export function statOf(node: ZNode): StatNumbers {
   const numChildren = node.children.size;
   return {
-    czxid: BigInt(node.czxid),
-    mzxid: BigInt(node.mzxid),
-    ctime: BigInt(node.ctime),
-    mtime: BigInt(node.mtime),
+    czxid: node.czxid,
+    mzxid: node.mzxid,
+    ctime: node.ctime,
+    mtime: node.mtime,
     version: node.version,
     // ZooKeeper counts child creates and deletes: 2·creates − live children.
     cversion: 2 * node.childCreates - numChildren,
@@ -77,7 +77,7 @@ export function statOf(node: ZNode): Stat {
     ephemeralOwner: node.kind === NodeKind.ephemeral ? node.ephemeralOwner : 0n,
     dataLength: node.data === null ? 0 : node.data.length,
     numChildren,
-    pzxid: BigInt(node.pzxid),
+    pzxid: node.pzxid,
   };
 }
 

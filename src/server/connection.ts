@@ -76,6 +76,9 @@ export class ClientConnection implements Watcher {
   private sessionlessTimer: NodeJS.Timeout | null;
   private readCtx: ReadContext | null = null;
   private paused = false;
+  private pendingOut: Buffer[] = [];
+  private sendScheduled = false;
+  private endAfterSend = false;
   closeRequested = false;
 
   constructor(id: number, socket: net.Socket, server: ZkServer, log: Logger) {
@@ -205,7 +208,7 @@ export class ClientConnection implements Watcher {
     this.sessionId = resp.sessionId;
     this.timeoutMs = resp.timeOut;
     this.state = 'established';
-    this.socket.write(w.toBuffer());
+    this.send(w.toBuffer());
     this.stats.packetsSent++;
     this.server.counters.packetsSent++;
     const held = this.held;
@@ -380,13 +383,8 @@ export class ClientConnection implements Watcher {
     if (out.length > 0) {
       this.stats.packetsSent += out.length;
       this.server.counters.packetsSent += out.length;
-      const bytes = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
-      if (close) {
-        this.state = 'closed';
-        this.socket.end(bytes);
-      } else {
-        this.socket.write(bytes);
-      }
+      for (const bytes of out) this.send(bytes);
+      if (close) this.closeAfterSend();
     }
     if (this.server.throttled.size > 0) this.server.resumeThrottled();
   }
@@ -416,21 +414,49 @@ export class ClientConnection implements Watcher {
     ReplyHeader.write(w, { xid: Xid.Notification, zxid: -1n, err: 0 });
     WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
     w.patchInt(at, w.length - 4);
-    this.socket.write(w.toBuffer());
+    this.send(w.toBuffer());
     this.stats.packetsSent++;
     this.server.counters.packetsSent++;
+  }
+
+  /**
+   * Output is gathered during one turn of the event loop and written with a single writev:
+   * a pipelined burst of requests, or a group commit's replies, costs one syscall, and events
+   * and replies keep the order in which they were produced.
+   */
+  private send(bytes: Buffer): void {
+    this.pendingOut.push(bytes);
+    if (this.sendScheduled) return;
+    this.sendScheduled = true;
+    process.nextTick(() => this.sendPending());
+  }
+
+  private sendPending(): void {
+    this.sendScheduled = false;
+    const out = this.pendingOut;
+    this.pendingOut = [];
+    if (this.socket.destroyed) return;
+    if (out.length === 1) {
+      this.socket.write(out[0] as Buffer);
+    } else if (out.length > 1) {
+      this.socket.cork();
+      for (const b of out) this.socket.write(b);
+      this.socket.uncork();
+    }
+    if (this.endAfterSend) this.socket.end();
+  }
+
+  private closeAfterSend(): void {
+    this.state = 'closed';
+    this.endAfterSend = true;
+    if (!this.sendScheduled) this.sendPending();
   }
 
   /** The auth reply is not part of the ordered pipeline (clients match it by its xid -4). */
   writeImmediate(xid: number, zxid: bigint, err: number, close: boolean): void {
     if (this.state === 'closed') return;
-    const bytes = replyBytes(xid, zxid, err, undefined);
-    if (close) {
-      this.state = 'closed';
-      this.socket.end(bytes);
-    } else {
-      this.socket.write(bytes);
-    }
+    this.send(replyBytes(xid, zxid, err, undefined));
+    if (close) this.closeAfterSend();
   }
 
   resetStats(): void {

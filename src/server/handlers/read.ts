@@ -15,13 +15,13 @@ import {
   OpCode,
   Perms,
   RemoveWatchesRequest,
-  Stat,
+  writeStatNumbers,
   SyncRequest,
   WatcherType,
   readMultiRequest,
   writeMultiResponse,
 } from '../../../wire/index.js';
-import type { ACL, JuteReader, JuteWriter, MultiResult } from '../../../wire/index.js';
+import type { ACL, JuteReader, JuteWriter, MultiResultOut } from '../../../wire/index.js';
 import { hasPermission, idsInZooKeeperOrder, userNameOf } from '../../core/acl.js';
 import type { AuthIds } from '../../core/acl.js';
 import { statOf } from '../../core/tree.js';
@@ -71,7 +71,7 @@ export function exists(ctx: ReadContext, r: JuteReader): ReadResult {
   }
   if (node === undefined) return fail(ErrorCode.NoNode);
   const stat = statOf(node);
-  return ok((w) => Stat.write(w, stat));
+  return ok((w) => writeStatNumbers(w, stat));
 }
 
 export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
@@ -87,7 +87,7 @@ export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
   const stat = statOf(node);
   return ok((w) => {
     w.writeBuffer(data);
-    Stat.write(w, stat);
+    writeStatNumbers(w, stat);
   });
 }
 
@@ -105,7 +105,7 @@ function children(ctx: ReadContext, r: JuteReader, withStat: boolean): ReadResul
   return ok((w) => {
     w.writeInt(names.length);
     for (const n of names) w.writeUString(n);
-    if (stat !== null) Stat.write(w, stat);
+    if (stat !== null) writeStatNumbers(w, stat);
   });
 }
 
@@ -130,7 +130,7 @@ export function getACL(ctx: ReadContext, r: JuteReader): ReadResult {
       w.writeUString(a.id.scheme);
       w.writeUString(a.id.id);
     }
-    Stat.write(w, stat);
+    writeStatNumbers(w, stat);
   });
 }
 
@@ -193,7 +193,7 @@ export const removeWatches = (ctx: ReadContext, r: JuteReader): ReadResult => wa
 /** multiRead: independent getData/getChildren, each with its own result; watches ignored. */
 export function multiRead(ctx: ReadContext, r: JuteReader): ReadResult {
   const ops = readMultiRequest(r);
-  const results: MultiResult[] = [];
+  const results: MultiResultOut[] = [];
   for (const op of ops) {
     if (op.type !== OpCode.getData && op.type !== OpCode.getChildren) return fail(ErrorCode.MarshallingError);
     const node = nodeAt(ctx, op.req.path);

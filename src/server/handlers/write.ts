@@ -9,11 +9,11 @@ import {
   OpCode,
   SetACLRequest,
   SetDataRequest,
-  Stat,
+  writeStatNumbers,
   readMultiRequest,
   writeMultiResponse,
 } from '../../../wire/index.js';
-import type { JuteReader, JuteWriter, MultiResult } from '../../../wire/index.js';
+import type { JuteReader, JuteWriter, MultiResultOut } from '../../../wire/index.js';
 import type { WriteRequest } from '../../core/prep.js';
 import { opcodeOfResult } from '../../core/tree.js';
 import type { OpResult } from '../../core/tree.js';
@@ -73,12 +73,12 @@ export function replyFor(result: OpResult): WriteReply {
         err: 0,
         write: (w) => {
           w.writeUString(result.path);
-          Stat.write(w, result.stat);
+          writeStatNumbers(w, result.stat);
         },
       };
     case 'setData':
     case 'setACL':
-      return { err: 0, write: (w) => Stat.write(w, result.stat) };
+      return { err: 0, write: (w) => writeStatNumbers(w, result.stat) };
     case 'delete':
     case 'check':
     case 'session':
@@ -90,7 +90,7 @@ export function replyFor(result: OpResult): WriteReply {
   }
 }
 
-function multiResultOf(r: OpResult): MultiResult {
+function multiResultOf(r: OpResult): MultiResultOut {
   const type = opcodeOfResult(r);
   switch (r.kind) {
     case 'create':
