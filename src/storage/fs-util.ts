@@ -2,6 +2,7 @@
 import { open, rename, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeSync } from 'node:fs';
 
 /** Writes all of buf at position, looping over short writes. */
 export async function writeAll(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
@@ -10,6 +11,15 @@ export async function writeAll(fh: FileHandle, buf: Uint8Array, position: number
     const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
     if (bytesWritten <= 0) throw new Error(`write returned ${bytesWritten} bytes`);
     done += bytesWritten;
+  }
+}
+
+export function writeAllSync(fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const written = writeSync(fd, buf, done, buf.length - done, position + done);
+    if (written <= 0) throw new Error(`write returned ${written} bytes`);
+    done += written;
   }
 }
 
