@@ -96,6 +96,15 @@ export class JuteReader {
     return out;
   }
 
+  /** A buffer field returned as a latin1 string (one char per byte), without a Buffer object. */
+  readBufferAsLatin1(): string | null {
+    const len = this.readLength('buffer', 1);
+    if (len === -1) return null;
+    const s = this.buf.toString('latin1', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+
   readUString(): string | null {
     const len = this.readLength('string', 1);
     if (len === -1) return null;
@@ -179,6 +188,25 @@ export class JuteWriter {
       return;
     }
     this.writeInt(v.length);
+    this.ensure(v.length);
+    this.buf.set(v, this.pos);
+    this.pos += v.length;
+  }
+
+  /** A buffer field whose bytes are held as a latin1 string (one char per byte). */
+  writeLatin1Buffer(v: string | null): void {
+    if (v === null) {
+      this.writeInt(-1);
+      return;
+    }
+    this.writeInt(v.length);
+    this.ensure(v.length);
+    this.buf.write(v, this.pos, v.length, 'latin1');
+    this.pos += v.length;
+  }
+
+  /** Bytes already encoded (a cached record). */
+  writeRaw(v: Uint8Array): void {
     this.ensure(v.length);
     this.buf.set(v, this.pos);
     this.pos += v.length;

@@ -128,7 +128,7 @@ export class Prep {
       version: node.version,
       aversion: node.aversion,
       childCreates: node.childCreates,
-      numChildren: node.children.size,
+      numChildren: node.numChildren,
       ephemeralOwner: node.ephemeralOwner,
       kind: node.kind,
       zxid: 0,

@@ -1,7 +1,8 @@
 // Snapshot contents: the tree's nodes and the session table, jute-encoded. Pure: the
 // replica shell decides when to write and spreads the encoding over several event-loop turns.
 import { ACL, JuteReader, JuteWriter, JuteError } from '../../wire/index.js';
-import type { SessionRecord, ZNode } from './tree.js';
+import type { SessionRecord } from './tree.js';
+import { ZNode } from './znode.js';
 import type { NodeKindValue } from './txn.js';
 
 const SNAPSHOT_FORMAT = 1;
@@ -24,7 +25,7 @@ export function encodeNodes(w: JuteWriter, nodes: ReadonlyArray<[string, ZNode]>
   for (let i = from; i < to; i++) {
     const [path, n] = nodes[i] as [string, ZNode];
     w.writeUString(path);
-    w.writeBuffer(n.data);
+    w.writeLatin1Buffer(n.dataBytes);
     w.writeInt(n.acl.length);
     for (const a of n.acl) ACL.write(w, a);
     w.writeLong(BigInt(n.czxid));
@@ -73,27 +74,28 @@ export function decodeSnapshot(buf: Buffer): DecodedSnapshot {
   for (;;) {
     const path = r.readUString();
     if (path === null) break;
-    const data = r.readBuffer();
+    const dataBytes = r.readBufferAsLatin1();
     const aclCount = r.readVectorLength();
     const acl: ACL[] = [];
     for (let i = 0; i < aclCount; i++) acl.push(ACL.read(r));
-    const node: ZNode = {
-      data,
-      acl,
-      czxid: Number(r.readLong()),
-      mzxid: Number(r.readLong()),
-      pzxid: Number(r.readLong()),
-      ctime: Number(r.readLong()),
-      mtime: Number(r.readLong()),
-      version: r.readInt(),
-      childCreates: r.readInt(),
-      aversion: r.readInt(),
-      ephemeralOwner: r.readLong(),
-      kind: readKind(r.readInt()),
-      ttlMs: Number(r.readLong()),
-      children: new Set(),
-      gen: 0,
-    };
+    const czxid = Number(r.readLong());
+    const mzxid = Number(r.readLong());
+    const pzxid = Number(r.readLong());
+    const ctime = Number(r.readLong());
+    const mtime = Number(r.readLong());
+    const version = r.readInt();
+    const childCreates = r.readInt();
+    const aversion = r.readInt();
+    const owner = r.readLong();
+    const kind = readKind(r.readInt());
+    const ttlMs = Number(r.readLong());
+    const node = new ZNode(dataBytes, acl, czxid, ctime, kind, owner, ttlMs, 0);
+    node.mzxid = mzxid;
+    node.pzxid = pzxid;
+    node.mtime = mtime;
+    node.version = version;
+    node.childCreates = childCreates;
+    node.aversion = aversion;
     nodes.push([path, node]);
   }
   r.expectEnd('snapshot');

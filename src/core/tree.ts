@@ -7,26 +7,9 @@ import { NodeKind, TxnType } from './txn.js';
 import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
 import { basename, parentOf } from './path.js';
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
+import { ZNode, dataToString } from './znode.js';
 
-export interface ZNode {
-  data: Buffer | null;
-  acl: ACL[];
-  czxid: number;
-  mzxid: number;
-  pzxid: number;
-  ctime: number;
-  mtime: number;
-  version: number;
-  /** Child creates ever made (ZooKeeper's persisted cversion); sequence suffixes come from it. */
-  childCreates: number;
-  aversion: number;
-  ephemeralOwner: bigint;
-  kind: NodeKindValue;
-  ttlMs: number;
-  children: Set<string>;
-  /** Snapshot generation that owns this object (copy-on-write while a snapshot is written). */
-  gen: number;
-}
+export { ZNode };
 
 export interface SessionRecord {
   sessionId: bigint;
@@ -63,7 +46,7 @@ export class TreeInvariantError extends Error {
 }
 
 export function statOf(node: ZNode): StatNumbers {
-  const numChildren = node.children.size;
+  const numChildren = node.numChildren;
   return {
     czxid: node.czxid,
     mzxid: node.mzxid,
@@ -75,29 +58,9 @@ export function statOf(node: ZNode): StatNumbers {
     aversion: node.aversion,
     // Containers and TTL nodes are marked inside ZooKeeper's ephemeralOwner but report 0.
     ephemeralOwner: node.kind === NodeKind.ephemeral ? node.ephemeralOwner : 0n,
-    dataLength: node.data === null ? 0 : node.data.length,
+    dataLength: node.dataLength,
     numChildren,
     pzxid: node.pzxid,
-  };
-}
-
-function newNode(data: Buffer | null, acl: ACL[], zxid: number, timeMs: number, kind: NodeKindValue, owner: bigint, ttlMs: number): ZNode {
-  return {
-    data,
-    acl,
-    czxid: zxid,
-    mzxid: zxid,
-    pzxid: zxid,
-    ctime: timeMs,
-    mtime: timeMs,
-    version: 0,
-    childCreates: 0,
-    aversion: 0,
-    ephemeralOwner: owner,
-    kind,
-    ttlMs,
-    children: new Set(),
-    gen: 0,
   };
 }
 
@@ -117,7 +80,7 @@ export class DataTree {
   private aclIntern = new Map<string, ACL[]>();
 
   constructor() {
-    const root = newNode(Buffer.alloc(0), this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0);
+    const root = new ZNode('', this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0, 0);
     this.nodes.set('/', root);
     this.addSystemNode('/zookeeper', [...OPEN_ACL_UNSAFE]);
     this.addSystemNode('/zookeeper/quota', [...OPEN_ACL_UNSAFE]);
@@ -127,9 +90,9 @@ export class DataTree {
   }
 
   private addSystemNode(path: string, acl: ACL[]): ZNode {
-    const node = newNode(Buffer.alloc(0), this.intern(acl), 0, 0, NodeKind.persistent, 0n, 0);
+    const node = new ZNode('', this.intern(acl), 0, 0, NodeKind.persistent, 0n, 0, 0);
     this.nodes.set(path, node);
-    this.nodes.get(parentOf(path))?.children.add(basename(path));
+    this.nodes.get(parentOf(path))?.addChild(basename(path));
     this.approximateDataSize += path.length;
     return node;
   }
@@ -161,6 +124,7 @@ export class DataTree {
       const p = stack.pop() as string;
       const n = this.nodes.get(p);
       if (n === undefined) continue;
+      if (n.children === null) continue;
       for (const c of n.children) {
         count++;
         stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
@@ -196,8 +160,8 @@ export class DataTree {
         return { kind: 'delete' };
       case TxnType.setData: {
         const node = this.writable(txn.path);
-        this.approximateDataSize += (txn.data?.length ?? 0) - (node.data?.length ?? 0);
-        node.data = txn.data;
+        this.approximateDataSize += (txn.data?.length ?? 0) - node.dataLength;
+        node.dataBytes = dataToString(txn.data);
         node.version++;
         node.mzxid = h.zxid;
         node.mtime = h.timeMs;
@@ -226,10 +190,9 @@ export class DataTree {
     const parentPath = parentOf(txn.path);
     const parent = this.writable(parentPath);
     if (this.nodes.has(txn.path)) throw new TreeInvariantError(`create of existing ${txn.path} at zxid ${h.zxid}`);
-    const node = newNode(txn.data, this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs);
-    node.gen = this.snapshotGen;
+    const node = new ZNode(dataToString(txn.data), this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs, this.snapshotGen);
     this.nodes.set(txn.path, node);
-    parent.children.add(basename(txn.path));
+    parent.addChild(basename(txn.path));
     parent.childCreates++;
     parent.pzxid = h.zxid;
     this.approximateDataSize += txn.path.length + (txn.data?.length ?? 0);
@@ -253,9 +216,9 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.writable(parentPath);
     this.nodes.delete(path);
-    parent.children.delete(basename(path));
+    parent.removeChild(basename(path));
     if (zxid > parent.pzxid) parent.pzxid = zxid;
-    this.approximateDataSize -= path.length + (node.data?.length ?? 0);
+    this.approximateDataSize -= path.length + node.dataLength;
     if (node.kind === NodeKind.ephemeral) {
       const owned = this.ephemerals.get(node.ephemeralOwner);
       owned?.delete(path);
@@ -283,7 +246,7 @@ export class DataTree {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeInvariantError(`no node ${path}`);
     if (!this.snapshotActive || node.gen === this.snapshotGen) return node;
-    const clone: ZNode = { ...node, gen: this.snapshotGen };
+    const clone = node.clone(this.snapshotGen);
     this.nodes.set(path, clone);
     return clone;
   }
@@ -315,7 +278,8 @@ export class DataTree {
     this.sessions.clear();
     this.approximateDataSize = 0;
     for (const [path, node] of nodes) {
-      node.children = new Set();
+      node.children = null;
+      node.childrenWire = null;
       node.acl = this.intern(node.acl);
       this.nodes.set(path, node);
     }
@@ -323,10 +287,10 @@ export class DataTree {
       if (path !== '/') {
         const parent = this.nodes.get(parentOf(path));
         if (parent === undefined) throw new TreeInvariantError(`snapshot has ${path} without its parent`);
-        parent.children.add(basename(path));
+        parent.addChild(basename(path));
         this.approximateDataSize += path.length;
       }
-      this.approximateDataSize += node.data?.length ?? 0;
+      this.approximateDataSize += node.dataLength;
       if (node.kind === NodeKind.ephemeral) {
         let owned = this.ephemerals.get(node.ephemeralOwner);
         if (owned === undefined) this.ephemerals.set(node.ephemeralOwner, (owned = new Set()));

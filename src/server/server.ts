@@ -325,13 +325,13 @@ export class ZkServer {
     const doomed: string[] = [];
     for (const path of tree.containers) {
       const node = tree.get(path);
-      if (node === undefined || node.children.size > 0) continue;
+      if (node === undefined || node.numChildren > 0) continue;
       const neverUsedExpired = this.config.containerMaxNeverUsedIntervalMs > 0 && now - node.mtime > this.config.containerMaxNeverUsedIntervalMs;
       if (node.childCreates > 0 || neverUsedExpired) doomed.push(path);
     }
     for (const path of tree.ttls) {
       const node = tree.get(path);
-      if (node !== undefined && node.kind === NodeKind.ttl && node.children.size === 0 && now - node.mtime > node.ttlMs) doomed.push(path);
+      if (node !== undefined && node.kind === NodeKind.ttl && node.numChildren === 0 && now - node.mtime > node.ttlMs) doomed.push(path);
     }
     for (const path of doomed.slice(0, budget)) {
       this.replica.propose({ opcode: OpCode.deleteContainer, req: { path } }, 0n, 0, { ids: [] }).catch((e: unknown) => {

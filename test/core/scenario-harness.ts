@@ -214,7 +214,7 @@ export class ScenarioMachine {
       this.out.push('NoNode');
       return;
     }
-    if (cmd === 'ls') this.out.push([...node.children].sort().join(' ') || '(none)');
+    if (cmd === 'ls') this.out.push(node.childNames().sort().join(' ') || '(none)');
     else if (cmd === 'get') this.out.push(node.data === null ? '(null)' : JSON.stringify(node.data.toString('utf8')));
     else this.out.push(statLine(statOf(node)));
   }

@@ -54,7 +54,7 @@ function nodeAt(ctx: ReadContext, path: string): ZNode | undefined {
 }
 
 function childrenOf(node: ZNode): string[] {
-  return [...node.children];
+  return node.childNames();
 }
 
 export function exists(ctx: ReadContext, r: JuteReader): ReadResult {
@@ -83,10 +83,10 @@ export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
     ctx.watches.addData(req.path, ctx.watcher);
     ctx.watchedPaths.add(req.path);
   }
-  const data = node.data;
+  const data = node.dataBytes;
   const stat = statOf(node);
   return ok((w) => {
-    w.writeBuffer(data);
+    w.writeLatin1Buffer(data);
     writeStatNumbers(w, stat);
   });
 }
@@ -100,11 +100,10 @@ function children(ctx: ReadContext, r: JuteReader, withStat: boolean): ReadResul
     ctx.watches.addChild(req.path, ctx.watcher);
     ctx.watchedPaths.add(req.path);
   }
-  const names = childrenOf(node);
+  const names = node.childrenEncoded();
   const stat = withStat ? statOf(node) : null;
   return ok((w) => {
-    w.writeInt(names.length);
-    for (const n of names) w.writeUString(n);
+    w.writeRaw(names);
     if (stat !== null) writeStatNumbers(w, stat);
   });
 }
