@@ -89,7 +89,7 @@ export function decodeSnapshot(buf: Buffer): DecodedSnapshot {
     const owner = r.readLong();
     const kind = readKind(r.readInt());
     const ttlMs = Number(r.readLong());
-    const node = new ZNode(dataBytes, acl, czxid, ctime, kind, owner, ttlMs, 0);
+    const node = new ZNode(dataBytes, acl, czxid, ctime, kind, owner, ttlMs);
     node.mzxid = mzxid;
     node.pzxid = pzxid;
     node.mtime = mtime;

@@ -5,7 +5,7 @@ import { EventType, OpCode } from '../../wire/index.js';
 import type { ACL, StatNumbers } from '../../wire/index.js';
 import { NodeKind, TxnType } from './txn.js';
 import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
-import { basename, parentOf } from './path.js';
+import { parentOf } from './path.js';
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
 import { ZNode, dataToString } from './znode.js';
 
@@ -57,7 +57,7 @@ export function statOf(node: ZNode): StatNumbers {
     cversion: 2 * node.childCreates - numChildren,
     aversion: node.aversion,
     // Containers and TTL nodes are marked inside ZooKeeper's ephemeralOwner but report 0.
-    ephemeralOwner: node.kind === NodeKind.ephemeral ? node.ephemeralOwner : 0n,
+    ephemeralOwner: node.visibleOwner,
     dataLength: node.dataLength,
     numChildren,
     pzxid: node.pzxid,
@@ -75,12 +75,12 @@ export class DataTree {
   lastZxid = 0;
   /** Sum of path and data bytes (mntr zk_approximate_data_size). */
   approximateDataSize = 0;
-  private snapshotGen = 0;
-  private snapshotActive = false;
+  /** While a snapshot is written: nodes made or copied since it began, free to change in place. */
+  private snapshotFresh: Set<ZNode> | null = null;
   private aclIntern = new Map<string, ACL[]>();
 
   constructor() {
-    const root = new ZNode('', this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0, 0);
+    const root = new ZNode('', this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0);
     this.nodes.set('/', root);
     this.addSystemNode('/zookeeper', [...OPEN_ACL_UNSAFE]);
     this.addSystemNode('/zookeeper/quota', [...OPEN_ACL_UNSAFE]);
@@ -90,9 +90,9 @@ export class DataTree {
   }
 
   private addSystemNode(path: string, acl: ACL[]): ZNode {
-    const node = new ZNode('', this.intern(acl), 0, 0, NodeKind.persistent, 0n, 0, 0);
+    const node = new ZNode('', this.intern(acl), 0, 0, NodeKind.persistent, 0n, 0);
     this.nodes.set(path, node);
-    this.nodes.get(parentOf(path))?.addChild(basename(path));
+    this.nodes.get(parentOf(path))?.addChild(path);
     this.approximateDataSize += path.length;
     return node;
   }
@@ -116,18 +116,15 @@ export class DataTree {
 
   /** Descendants of path, excluding itself (getAllChildrenNumber). */
   countDescendants(path: string): number {
-    const node = this.nodes.get(path);
-    if (node === undefined) return 0;
+    if (!this.nodes.has(path)) return 0;
     let count = 0;
     const stack: string[] = [path];
     while (stack.length > 0) {
-      const p = stack.pop() as string;
-      const n = this.nodes.get(p);
-      if (n === undefined) continue;
-      if (n.children === null) continue;
-      for (const c of n.children) {
+      const children = this.nodes.get(stack.pop() as string)?.children;
+      if (children === undefined || children === null) continue;
+      for (const c of children) {
         count++;
-        stack.push(p === '/' ? `/${c}` : `${p}/${c}`);
+        stack.push(c);
       }
     }
     return count;
@@ -190,9 +187,10 @@ export class DataTree {
     const parentPath = parentOf(txn.path);
     const parent = this.writable(parentPath);
     if (this.nodes.has(txn.path)) throw new TreeInvariantError(`create of existing ${txn.path} at zxid ${h.zxid}`);
-    const node = new ZNode(dataToString(txn.data), this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs, this.snapshotGen);
+    const node = new ZNode(dataToString(txn.data), this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs);
     this.nodes.set(txn.path, node);
-    parent.addChild(basename(txn.path));
+    this.snapshotFresh?.add(node);
+    parent.addChild(txn.path);
     parent.childCreates++;
     parent.pzxid = h.zxid;
     this.approximateDataSize += txn.path.length + (txn.data?.length ?? 0);
@@ -216,7 +214,7 @@ export class DataTree {
     const parentPath = parentOf(path);
     const parent = this.writable(parentPath);
     this.nodes.delete(path);
-    parent.removeChild(basename(path));
+    parent.removeChild(path);
     if (zxid > parent.pzxid) parent.pzxid = zxid;
     this.approximateDataSize -= path.length + node.dataLength;
     if (node.kind === NodeKind.ephemeral) {
@@ -245,8 +243,9 @@ export class DataTree {
   private writable(path: string): ZNode {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeInvariantError(`no node ${path}`);
-    if (!this.snapshotActive || node.gen === this.snapshotGen) return node;
-    const clone = node.clone(this.snapshotGen);
+    if (this.snapshotFresh === null || this.snapshotFresh.has(node)) return node;
+    const clone = node.clone();
+    this.snapshotFresh.add(clone);
     this.nodes.set(path, clone);
     return clone;
   }
@@ -256,15 +255,14 @@ export class DataTree {
    * so the returned entries stay exactly as they are now while they are written out.
    */
   beginSnapshot(): { zxid: number; nodes: Array<[string, ZNode]>; sessions: SessionRecord[]; end: () => void } {
-    this.snapshotGen++;
-    this.snapshotActive = true;
-    const gen = this.snapshotGen;
+    const fresh = new Set<ZNode>();
+    this.snapshotFresh = fresh;
     return {
       zxid: this.lastZxid,
       nodes: Array.from(this.nodes),
       sessions: Array.from(this.sessions.values()),
       end: () => {
-        if (this.snapshotGen === gen) this.snapshotActive = false;
+        if (this.snapshotFresh === fresh) this.snapshotFresh = null;
       },
     };
   }
@@ -279,7 +277,6 @@ export class DataTree {
     this.approximateDataSize = 0;
     for (const [path, node] of nodes) {
       node.children = null;
-      node.childrenWire = null;
       node.acl = this.intern(node.acl);
       this.nodes.set(path, node);
     }
@@ -287,7 +284,7 @@ export class DataTree {
       if (path !== '/') {
         const parent = this.nodes.get(parentOf(path));
         if (parent === undefined) throw new TreeInvariantError(`snapshot has ${path} without its parent`);
-        parent.addChild(basename(path));
+        parent.addChild(path);
         this.approximateDataSize += path.length;
       }
       this.approximateDataSize += node.dataLength;

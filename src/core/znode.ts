@@ -1,16 +1,40 @@
 // One znode, laid out for a million of them: a fixed-shape class (in-object fields), data kept
 // as a latin1 string (about 16 bytes of overhead where a Buffer costs ~90), the children set
-// made only when the first child arrives, and ACL lists shared between nodes.
+// made only when the first child arrives and holding the children's own path strings (the
+// tree's map keys, so no second copy of each name), ACL lists shared between nodes, and the
+// node kind folded into ephemeralOwner as ZooKeeper does (containers and TTL nodes carry
+// marker values there, and report 0 to clients).
 import { JuteWriter } from '../../wire/index.js';
 import type { ACL } from '../../wire/index.js';
+import { NodeKind } from './txn.js';
 import type { NodeKindValue } from './txn.js';
 
 /** Shared so that non-ephemeral nodes do not each hold their own 0n. */
 export const NO_OWNER = 0n;
+/** EphemeralType.CONTAINER: 0x8000000000000000. */
+export const CONTAINER_OWNER = -(2n ** 63n);
+/** EphemeralType.TTL: 0xFF in the top byte, the ttl in ms below. */
+const TTL_OWNER_BASE = -(2n ** 56n);
 
 export function dataToString(data: Buffer | null): string | null {
   return data === null ? null : data.toString('latin1');
 }
+
+function ownerFor(kind: NodeKindValue, owner: bigint, ttlMs: number): bigint {
+  switch (kind) {
+    case NodeKind.ephemeral:
+      return owner;
+    case NodeKind.container:
+      return CONTAINER_OWNER;
+    case NodeKind.ttl:
+      return TTL_OWNER_BASE | BigInt(ttlMs);
+    default:
+      return NO_OWNER;
+  }
+}
+
+/** getChildren's encoded name vectors, kept per node until its children change. */
+const childrenWireCache = new WeakMap<ZNode, Buffer>();
 
 export class ZNode {
   /** The node's bytes, one char per byte (latin1); null when the client stored null. */
@@ -25,17 +49,12 @@ export class ZNode {
   /** Child creates ever made (ZooKeeper's persisted cversion); sequence suffixes come from it. */
   childCreates: number;
   aversion: number;
+  /** Session id for ephemerals; a marker for containers and TTL nodes; 0 otherwise. */
   ephemeralOwner: bigint;
-  kind: NodeKindValue;
-  ttlMs: number;
-  /** Child names; null until the node has had a child. */
+  /** Full paths of the children; null until the node has had a child. */
   children: Set<string> | null;
-  /** getChildren's encoded name vector, kept until the children change. */
-  childrenWire: Buffer | null;
-  /** Snapshot generation that owns this object (copy-on-write while a snapshot is written). */
-  gen: number;
 
-  constructor(dataBytes: string | null, acl: ACL[], zxid: number, timeMs: number, kind: NodeKindValue, owner: bigint, ttlMs: number, gen: number) {
+  constructor(dataBytes: string | null, acl: ACL[], zxid: number, timeMs: number, kind: NodeKindValue, owner: bigint, ttlMs: number) {
     this.dataBytes = dataBytes;
     this.acl = acl;
     this.czxid = zxid;
@@ -46,12 +65,25 @@ export class ZNode {
     this.version = 0;
     this.childCreates = 0;
     this.aversion = 0;
-    this.ephemeralOwner = owner === 0n ? NO_OWNER : owner;
-    this.kind = kind;
-    this.ttlMs = ttlMs;
+    this.ephemeralOwner = ownerFor(kind, owner, ttlMs);
     this.children = null;
-    this.childrenWire = null;
-    this.gen = gen;
+  }
+
+  get kind(): NodeKindValue {
+    const o = this.ephemeralOwner;
+    if (o === NO_OWNER) return NodeKind.persistent;
+    if (o === CONTAINER_OWNER) return NodeKind.container;
+    if (o >> 56n === -1n) return NodeKind.ttl;
+    return NodeKind.ephemeral;
+  }
+
+  get ttlMs(): number {
+    return this.kind === NodeKind.ttl ? Number(BigInt.asUintN(56, this.ephemeralOwner)) : 0;
+  }
+
+  /** What clients see as ephemeralOwner: only real ephemerals show their session. */
+  get visibleOwner(): bigint {
+    return this.kind === NodeKind.ephemeral ? this.ephemeralOwner : NO_OWNER;
   }
 
   get numChildren(): number {
@@ -67,35 +99,40 @@ export class ZNode {
     return this.dataBytes === null ? null : Buffer.from(this.dataBytes, 'latin1');
   }
 
-  addChild(name: string): void {
+  addChild(childPath: string): void {
     if (this.children === null) this.children = new Set();
-    this.children.add(name);
-    this.childrenWire = null;
+    this.children.add(childPath);
+    childrenWireCache.delete(this);
   }
 
-  removeChild(name: string): void {
-    this.children?.delete(name);
-    this.childrenWire = null;
+  removeChild(childPath: string): void {
+    this.children?.delete(childPath);
+    childrenWireCache.delete(this);
   }
 
   childNames(): string[] {
-    return this.children === null ? [] : [...this.children];
+    const out: string[] = [];
+    if (this.children !== null) for (const p of this.children) out.push(p.slice(p.lastIndexOf('/') + 1));
+    return out;
   }
 
   /** The children as a jute vector<ustring>, encoded once per change. */
   childrenEncoded(): Buffer {
-    if (this.childrenWire === null) {
+    let wire = childrenWireCache.get(this);
+    if (wire === undefined) {
       const w = new JuteWriter(16 + this.numChildren * 16);
       w.writeInt(this.numChildren);
-      if (this.children !== null) for (const c of this.children) w.writeUString(c);
-      this.childrenWire = w.toBuffer();
+      if (this.children !== null) for (const p of this.children) w.writeUString(p.slice(p.lastIndexOf('/') + 1));
+      wire = w.toBuffer();
+      childrenWireCache.set(this, wire);
     }
-    return this.childrenWire;
+    return wire;
   }
 
   /** A copy for copy-on-write: the children set is shared (snapshots do not read it). */
-  clone(gen: number): ZNode {
-    const c = new ZNode(this.dataBytes, this.acl, this.czxid, this.ctime, this.kind, this.ephemeralOwner, this.ttlMs, gen);
+  clone(): ZNode {
+    const c = new ZNode(this.dataBytes, this.acl, this.czxid, this.ctime, NodeKind.persistent, NO_OWNER, 0);
+    c.ephemeralOwner = this.ephemeralOwner;
     c.mzxid = this.mzxid;
     c.pzxid = this.pzxid;
     c.mtime = this.mtime;
@@ -103,7 +140,6 @@ export class ZNode {
     c.childCreates = this.childCreates;
     c.aversion = this.aversion;
     c.children = this.children;
-    c.childrenWire = this.childrenWire;
     return c;
   }
 }
