@@ -241,6 +241,11 @@ export class JuteWriter {
     return this.buf.subarray(0, this.pos);
   }
 
+  /** The bytes written, without a copy, for a writer that will not be used again. */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
   /** A copy of the bytes written so far. */
   toBuffer(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));

@@ -25,6 +25,11 @@ interface NodeRecord {
   zxid: number;
 }
 
+interface PendingChange {
+  zxid: number;
+  path: string;
+}
+
 export type WriteRequest =
   | { opcode: typeof OpCode.create | typeof OpCode.create2 | typeof OpCode.createContainer | typeof OpCode.createTTL; req: CreateTTLRequest }
   | { opcode: typeof OpCode.delete; req: DeleteRequest }
@@ -56,6 +61,9 @@ export class Prep {
   private readonly tree: DataTree;
   private readonly opts: PrepOptions;
   private readonly outstanding = new Map<string, NodeRecord>();
+  /** Every overlay change in zxid order, so applied() touches only what is done. */
+  private changeOrder: PendingChange[] = [];
+  private changeHead = 0;
   /** Sessions whose closeSession is proposed: no more ephemerals for them. */
   private readonly closing = new Set<bigint>();
   /** Undo log while a multi is being prepped (restored if any sub-op fails). */
@@ -72,8 +80,22 @@ export class Prep {
 
   /** After txn zxid is applied the committed tree shows its effect: forget the overlay. */
   applied(zxid: number): void {
-    if (this.outstanding.size === 0) return;
-    for (const [path, rec] of this.outstanding) if (rec.zxid <= zxid) this.outstanding.delete(path);
+    // Changes are recorded in zxid order, so only the front of the queue can be done.
+    const queue = this.changeOrder;
+    while (this.changeHead < queue.length) {
+      const change = queue[this.changeHead] as PendingChange;
+      if (change.zxid > zxid) break;
+      this.changeHead++;
+      const rec = this.outstanding.get(change.path);
+      if (rec !== undefined && rec.zxid <= zxid) this.outstanding.delete(change.path);
+    }
+    if (this.changeHead === queue.length) {
+      this.changeOrder = [];
+      this.changeHead = 0;
+    } else if (this.changeHead > 4096) {
+      this.changeOrder = queue.slice(this.changeHead);
+      this.changeHead = 0;
+    }
   }
 
   sessionClosed(sessionId: bigint): void {
@@ -138,6 +160,7 @@ export class Prep {
   private put(path: string, rec: NodeRecord): void {
     if (this.undo !== null) this.undo.push([path, this.outstanding.get(path)]);
     this.outstanding.set(path, rec);
+    this.changeOrder.push({ zxid: rec.zxid, path });
   }
 
   private check(acl: readonly ACL[], perm: number, auth: AuthIds): void {

@@ -155,14 +155,27 @@ function readTxn(r: JuteReader): Txn {
   }
 }
 
+/** A size guess that avoids regrowing the writer for the common txns. */
+function sizeHint(t: Txn): number {
+  switch (t.type) {
+    case TxnType.create:
+    case TxnType.setData:
+      return 160 + t.path.length * 3 + (t.data?.length ?? 0);
+    case TxnType.multi:
+      return 64 + t.ops.reduce((n, op) => n + sizeHint(op), 0);
+    default:
+      return 128;
+  }
+}
+
 export function encodeTxnEntry(e: TxnEntry): Buffer {
-  const w = new JuteWriter(128);
+  const w = new JuteWriter(sizeHint(e.txn));
   w.writeLong(e.header.sessionId);
   w.writeInt(e.header.cxid);
   w.writeLong(BigInt(e.header.zxid));
   w.writeLong(BigInt(e.header.timeMs));
   writeTxn(w, e.txn);
-  return w.toBuffer();
+  return w.finish();
 }
 
 export function decodeTxnEntry(buf: Buffer): TxnEntry {

@@ -307,7 +307,7 @@ export class ClientConnection implements Watcher {
     const startedMs = performance.now();
     const compute = (): Buffer => {
       const res = run();
-      return replyBytes(xid, zxid ?? BigInt(this.server.tree.lastZxid), res.err, res.err === 0 ? res.write : undefined);
+      return replyBytes(xid, zxid ?? this.server.tree.lastZxid, res.err, res.err === 0 ? res.write : undefined);
     };
     if (this.outstanding === 0) {
       this.push({ xid, opcode, startedMs, bytes: compute(), compute: null, closeAfter: false });
@@ -322,7 +322,7 @@ export class ClientConnection implements Watcher {
     this.push(slot);
     reply.then(
       (res) => {
-        slot.bytes = replyBytes(xid, BigInt(res.zxid), res.err, res.err === 0 ? res.write : undefined);
+        slot.bytes = replyBytes(xid, res.zxid, res.err, res.err === 0 ? res.write : undefined);
         this.stats.lastZxid = res.zxid;
         this.flush();
       },
@@ -499,11 +499,14 @@ function freshStats(): ConnectionStats {
   };
 }
 
-export function replyBytes(xid: number, zxid: bigint, err: number, write: ((w: JuteWriter) => void) | undefined): Buffer {
-  const w = new JuteWriter(64);
+export function replyBytes(xid: number, zxid: number | bigint, err: number, write: ((w: JuteWriter) => void) | undefined): Buffer {
+  const w = new JuteWriter(write === undefined ? 20 : 256);
   const at = w.reserveInt();
-  ReplyHeader.write(w, { xid, zxid, err });
+  w.writeInt(xid);
+  if (typeof zxid === 'bigint') w.writeLong(zxid);
+  else w.writeLongNumber(zxid);
+  w.writeInt(err);
   if (write !== undefined) write(w);
   w.patchInt(at, w.length - 4);
-  return w.toBuffer();
+  return w.finish();
 }
