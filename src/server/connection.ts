@@ -409,12 +409,7 @@ export class ClientConnection implements Watcher {
   /** Watcher: notification frame xid -1, zxid -1 (3.8), state SyncConnected. */
   deliver(type: number, path: string): void {
     if (this.state !== 'established') return;
-    const w = new JuteWriter(32 + path.length * 3);
-    const at = w.reserveInt();
-    ReplyHeader.write(w, { xid: Xid.Notification, zxid: -1n, err: 0 });
-    WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
-    w.patchInt(at, w.length - 4);
-    this.send(w.toBuffer());
+    this.send(notificationFrame(type, path));
     this.stats.packetsSent++;
     this.server.counters.packetsSent++;
   }
@@ -497,6 +492,24 @@ function freshStats(): ConnectionStats {
     lastResponseMs: 0,
     lastLatencyMs: 0,
   };
+}
+
+/**
+ * A notification's bytes depend only on (type, path), and one trigger sends the same event to
+ * every watcher: encode it once and share the buffer (watch fan-out to thousands of sessions).
+ */
+let lastNotification: { type: number; path: string; bytes: Buffer } | null = null;
+
+function notificationFrame(type: number, path: string): Buffer {
+  if (lastNotification !== null && lastNotification.type === type && lastNotification.path === path) return lastNotification.bytes;
+  const w = new JuteWriter(32 + path.length * 3);
+  const at = w.reserveInt();
+  ReplyHeader.write(w, { xid: Xid.Notification, zxid: -1n, err: 0 });
+  WatcherEvent.write(w, { type, state: KeeperState.SyncConnected, path });
+  w.patchInt(at, w.length - 4);
+  const bytes = w.toBuffer();
+  lastNotification = { type, path, bytes };
+  return bytes;
 }
 
 export function replyBytes(xid: number, zxid: number | bigint, err: number, write: ((w: JuteWriter) => void) | undefined): Buffer {
