@@ -2,13 +2,17 @@
 // string, so we report the ZooKeeper version whose behaviour we implement, then our own.
 import { readFileSync } from 'node:fs';
 
+/** Our package.json, found upward from this file (src/, dist/src/ or the dist/ bundle). */
 function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  for (const rel of ['../package.json', '../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'zooraft' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not at this level; try the next
+    }
   }
+  return '0.0.0';
 }
 
 const own = packageVersion();

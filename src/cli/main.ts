@@ -10,21 +10,10 @@ import type { Logger } from '../platform/log.js';
 import { createLogger } from '../platform/log.js';
 import { FOUR_LETTER_WORDS, STMK_ARGUMENT_BYTES } from '../server/four-letter.js';
 import { ConfigError, buildConfig } from './zoocfg.js';
+import { VERSION } from '../version.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
-
-function packageVersion(): string {
-  for (const rel of ['../../../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(fs.readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === 'zooraft' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // try the next layout (dist/src/cli or src/cli)
-    }
-  }
-  return '0.0.0';
-}
 
 interface StartArgs {
   config?: string | undefined;
@@ -198,7 +187,7 @@ Options of "zooraft start" (details: zooraft start --help):
   --set KEY=VALUE          any other zoo.cfg key, repeatable`;
 
 async function main(argv: string[]): Promise<void> {
-  const version = packageVersion();
+  const version = VERSION.own;
   await yargs(argv)
     .scriptName('zooraft')
     .usage('$0 <command> [options]')

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** dist/test/helpers -> dist/src/cli/main.js */
-export const CLI_PATH = path.resolve(here, '../../src/cli/main.js');
+/** dist/test/helpers -> dist/zooraft.mjs: the bundled binary users run (npm run build makes it). */
+export const CLI_PATH = path.resolve(here, '../../zooraft.mjs');
 
 export interface ZooraftOptions {
   /** Reuse a data folder (restart tests); a fresh temp folder otherwise. */
