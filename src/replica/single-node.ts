@@ -16,6 +16,7 @@ import { WriteAheadLog } from '../storage/wal.js';
 import type { LogEntry } from '../storage/wal.js';
 import { SnapshotStore } from '../storage/snapshot.js';
 import type { Clock } from '../platform/clock.js';
+import type { Replica, ReplicaStats } from './replica.js';
 
 /** Single-node term: constant until elections exist. */
 const TERM = 1;
@@ -42,14 +43,7 @@ interface Proposal {
   reject: (e: Error) => void;
 }
 
-export interface ReplicaStats {
-  fsyncCount: number;
-  lastFsyncMs: number;
-  snapshotsTaken: number;
-  lastSnapshotMs: number;
-}
-
-export class SingleNodeReplica {
+export class SingleNodeReplica implements Replica {
   readonly tree: DataTree;
   readonly prep: Prep;
   readonly stats: ReplicaStats = { fsyncCount: 0, lastFsyncMs: 0, snapshotsTaken: 0, lastSnapshotMs: 0 };

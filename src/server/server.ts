@@ -20,7 +20,7 @@ import { WatchManager } from '../core/watches.js';
 import type { ApplyOutcome, DataTree } from '../core/tree.js';
 import { NodeKind, TxnType } from '../core/txn.js';
 import type { TxnEntry } from '../core/txn.js';
-import type { SingleNodeReplica } from '../replica/single-node.js';
+import type { Replica } from '../replica/replica.js';
 import type { Clock } from '../platform/clock.js';
 import { ClientConnection } from './connection.js';
 import * as reads from './handlers/read.js';
@@ -67,7 +67,7 @@ interface WriteOutcome {
 
 export class ZkServer {
   readonly config: ServerConfig;
-  readonly replica: SingleNodeReplica;
+  readonly replica: Replica;
   readonly watches = new WatchManager();
   readonly sessions: SessionTracker;
   readonly connections = new Set<ClientConnection>();
@@ -86,7 +86,7 @@ export class ZkServer {
   private tickTimer: NodeJS.Timeout | null = null;
   private containerTimer: NodeJS.Timeout | null = null;
 
-  constructor(config: ServerConfig, replica: SingleNodeReplica, clock: Clock, log: Logger) {
+  constructor(config: ServerConfig, replica: Replica, clock: Clock, log: Logger) {
     this.config = config;
     this.replica = replica;
     this.clock = clock;
