@@ -14,17 +14,8 @@ import { SingleNodeReplica } from '../../src/replica/single-node.js';
 import type { ReplicaOptions } from '../../src/replica/single-node.js';
 import type { WriteRequest } from '../../src/core/prep.js';
 import { silentLogger } from '../../src/platform/log.js';
+import { mulberry32 as seeded } from '../../src/platform/prng.js';
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zooraft-replica-'));

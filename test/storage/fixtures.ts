@@ -7,6 +7,10 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { ExecutionContext } from 'ava';
 import type { LogEntry } from '../../src/storage/wal.js';
+import { mulberry32 } from '../../src/platform/prng.js';
+
+/** Seeded randomness for damage tests (see src/platform/prng.ts). */
+export const prng = mulberry32;
 
 /** A fresh directory, removed when the test ends. */
 export async function tempDir(t: ExecutionContext): Promise<string> {
@@ -46,14 +50,3 @@ export async function segmentFiles(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((n) => n.startsWith('wal-')).sort();
 }
 
-/** mulberry32: small, fast, and reproducible from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -2,18 +2,8 @@
 // random splits, many frames per chunk), and a bad length must fail before any buffering.
 import test from 'ava';
 import { FrameDecoder, JuteError, frame } from '../../wire/index.js';
+import { mulberry32 } from '../../src/platform/prng.js';
 
-/** mulberry32: a tiny seeded PRNG so every failure replays from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBodies(rand: () => number, count: number): Buffer[] {
   const out: Buffer[] = [];

@@ -21,17 +21,8 @@ import {
 import type { ACL, MultiOp, MultiResult, Stat } from '../../wire/index.js';
 import { CODECS, decodeFrame, loadGolden, partCodecs } from './golden-fixtures.js';
 import type { PartCodec } from './golden-fixtures.js';
+import { mulberry32 } from '../../src/platform/prng.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Random values of every jute kind, with the edge values picked often. */
 class Gen {
