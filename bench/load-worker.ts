@@ -68,13 +68,15 @@ function runClosed(): Promise<void> {
     let live = 0;
     const countDone = cfg.count !== undefined;
     let remaining = cfg.count ?? Number.POSITIVE_INFINITY;
+    // Count mode with a fill plan: the sessions share the worker's range of fill units.
+    let nextUnit = cfg.first ?? 0;
     sessions.forEach((s, i) => {
-      const gen = generator(cfg.workload, `${cfg.phase}${cfg.workerIndex}-${i}`);
+      const gen = generator(cfg.workload, `${cfg.phase}${cfg.workerIndex}-${i}`, cfg.fill);
       let seq = 0;
       const issue = (): void => {
         if (performance.now() >= stopAt || remaining <= 0 || s.closed) return;
         remaining--;
-        const r = gen(seq++);
+        const r = gen(countDone && cfg.fill !== undefined ? nextUnit++ : seq++);
         live++;
         const ok = s.send(r.frame, (err, body, sentAt) => {
           live--;
@@ -199,6 +201,7 @@ process.on('message', (raw: unknown) => {
           windowFrom = Number.NEGATIVE_INFINITY;
           windowTo = Number.POSITIVE_INFINITY;
           cfg.count = m.count;
+          if (m.first !== undefined) cfg.first = m.first;
         }
         cpuStart = process.cpuUsage();
         if (cfg.workload === 'churn') await runChurn();

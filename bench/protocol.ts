@@ -1,5 +1,6 @@
 // Messages between run.ts and its load workers (load-worker.ts).
 import type { SparseHistogram } from './hist.js';
+import type { FillPlan } from './workloads.js';
 
 export interface WorkerConfig {
   host: string;
@@ -14,6 +15,10 @@ export interface WorkerConfig {
   depth: number;
   /** Count mode (memory fill): total requests for this worker instead of a time window. */
   count?: number;
+  /** Count mode: the first fill unit of this worker (its units are first .. first + count − 1). */
+  first?: number;
+  /** The fill of the memory and recovery workloads. */
+  fill?: FillPlan;
 }
 
 export interface WorkerResult {
@@ -27,7 +32,7 @@ export interface WorkerResult {
 
 export type ToWorker =
   | { type: 'init'; cfg: WorkerConfig }
-  | { type: 'go'; measureFrom: number; measureTo: number; count?: number }
+  | { type: 'go'; measureFrom: number; measureTo: number; count?: number; first?: number }
   | { type: 'arm' }
   | { type: 'stop' };
 

@@ -16,10 +16,11 @@ import { Histogram } from './hist.js';
 import { LeanSession, errorName } from './lean-client.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerResult } from './protocol.js';
 import { renderReport, renderSvg } from './report.js';
-import type { Measurement, Report, RunRecord } from './report.js';
-import { BenchServer, cpuSeconds, memory, probeFsync } from './servers.js';
-import type { ServerKind } from './servers.js';
-import { RECOVERY_BATCH, WORKLOADS, globalSetup, req, VALUE_100, VALUE_1K, workloadInfo } from './workloads.js';
+import type { Measurement, Report, RunRecord, TunedReport } from './report.js';
+import { BenchServer, cpuSeconds, gcPauses, haveJcmd, liveHeapBytes, memory, probeFsync } from './servers.js';
+import type { ServerKind, TunedJvm } from './servers.js';
+import { WORKLOADS, fillParentPath, fillParents, fillUnits, globalSetup, req, VALUE_100, VALUE_1K, workloadInfo } from './workloads.js';
+import type { FillPlan } from './workloads.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const RESULTS_DIR = path.resolve(here, '../../bench/results');
@@ -38,6 +39,12 @@ export interface Options {
   singleWarmupMs: number;
   singleMs: number;
   memZnodes: number;
+  /** Creates per multi when filling the memory/recovery tree. */
+  fillBatch: number;
+  /** Multis in flight per session while filling (opts.sessions sessions over opts.workers workers). */
+  fillDepth: number;
+  /** The tuned ZooKeeper's first -Xmx (MiB) instead of the measured one; NaN = measure. */
+  tunedXmxMb: number;
   fanSessions: number;
   fanRounds: number;
 }
@@ -51,7 +58,11 @@ function parseArgs(argv: string[]): Options {
   };
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(
-      'usage: node dist/bench/run.js [--quick] [--workloads a,b,c] [--pairs N] [--workers N] [--sessions N] [--depth N]\n' +
+      'usage: node dist/bench/run.js [--quick] [--workloads a,b,c] [--pairs N] [--znodes N] [--workers N] [--sessions N] [--depth N]\n' +
+        '       [--churners N] [--fill-batch N] [--fill-depth N] [--tuned-xmx N]\n' +
+        '  --znodes N      znodes of 100 B for the memory and recovery workloads (default 1,000,000; quick 10,000)\n' +
+        '  --fill-batch N  creates per multi when filling them (default 100); --fill-depth N multis in flight per session (default 4)\n' +
+        '  --tuned-xmx N   first -Xmx (MiB) of the tuned-JVM ZooKeeper (memory workload) instead of the measured one\n' +
         `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}\n`,
     );
     process.exit(0);
@@ -79,7 +90,10 @@ function parseArgs(argv: string[]): Options {
     durationMs: quick ? 1000 : 5000,
     singleWarmupMs: quick ? 200 : 500,
     singleMs: quick ? 500 : 2000,
-    memZnodes: quick ? 10000 : 100000,
+    memZnodes: num('znodes', quick ? 10000 : 1000000),
+    fillBatch: num('fill-batch', 100),
+    fillDepth: num('fill-depth', 4),
+    tunedXmxMb: get('tuned-xmx') === undefined ? Number.NaN : num('tuned-xmx', 1),
     fanSessions: quick ? 1000 : 10000,
     fanRounds: quick ? 3 : 5,
   };
@@ -176,12 +190,13 @@ function mergeResults(results: WorkerResult[]): Omit<PhaseResult, 'seconds' | 's
   return { ops, hist, errors, protocolErrors, loadCpuSec };
 }
 
-async function startWorkers(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, phase: string): Promise<Worker[]> {
+async function startWorkers(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, phase: string, fill?: FillPlan): Promise<Worker[]> {
   const ws = Array.from({ length: workers }, () => new Worker());
   try {
     ws.forEach((w, i) => {
       const per = Math.floor(sessions / workers) + (i < sessions % workers ? 1 : 0);
       const cfg: WorkerConfig = { host: '127.0.0.1', port: server.port, workload, workerIndex: i, phase, sessions: per, depth };
+      if (fill !== undefined) cfg.fill = fill;
       w.send({ type: 'init', cfg });
     });
     await Promise.all(ws.map((w) => w.next('ready', 120000)));
@@ -217,17 +232,25 @@ async function timedPhase(server: BenchServer, workload: string, workers: number
   }
 }
 
-/** A fixed number of requests (memory fill), measured from "go" to the last reply. */
-async function countPhase(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, count: number): Promise<PhaseResult> {
-  const ws = await startWorkers(server, workload, workers, sessions, depth, 'fill');
+/** Thrown when a fill does not finish in time (a JVM thrashing in GC near its -Xmx). */
+class FillTimeout extends Error {}
+
+/** The fill units 0 .. count − 1 (memory/recovery fill), measured from "go" to the last reply. */
+async function countPhase(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, count: number, fill: FillPlan, timeoutMs: number): Promise<PhaseResult> {
+  const ws = await startWorkers(server, workload, workers, sessions, depth, 'fill', fill);
   try {
     const cpu0 = cpuSeconds(server.pid);
     const t0 = performance.now();
+    let first = 0;
     ws.forEach((w, i) => {
       const per = Math.floor(count / workers) + (i < count % workers ? 1 : 0);
-      w.send({ type: 'go', measureFrom: 0, measureTo: 0, count: per });
+      w.send({ type: 'go', measureFrom: 0, measureTo: 0, count: per, first });
+      first += per;
     });
-    const results = await Promise.all(ws.map((w) => w.next('result', 600000)));
+    const results = await Promise.all(ws.map((w) => w.next('result', Math.round(timeoutMs)))).catch((e: unknown) => {
+      const msg = e instanceof Error ? e.message : String(e);
+      throw /within [\d.]+ ms/.test(msg) ? new FillTimeout(`fill not done within ${Math.round(timeoutMs / 1000)} s`) : e;
+    });
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = cpuSeconds(server.pid);
     return { ...mergeResults(results.map((r) => r.result)), seconds, serverCpuSec: cpu1 - cpu0 };
@@ -264,17 +287,45 @@ async function withSession<T>(server: BenchServer, f: (s: LeanSession) => Promis
   }
 }
 
-async function runOne(kind: ServerKind, workload: string, pair: number, opts: Options, root: string): Promise<RunRecord> {
+/** Per-run knobs beyond the options: the tuned JVM and the fill's time limit (tuned ZooKeeper). */
+interface RunExtras {
+  tuned?: TunedJvm;
+  fillTimeoutMs?: number;
+  /** Read the JVM's live heap after the fill (jcmd GC.run + GC.heap_info). */
+  measureLiveHeap?: boolean;
+}
+
+function fillPlan(opts: Options): FillPlan {
+  return { znodes: opts.memZnodes, batch: opts.fillBatch };
+}
+
+/** Sum of numChildren of the paths (exists, pipelined). */
+async function childCount(s: LeanSession, paths: string[]): Promise<number> {
+  const counts = await Promise.all(
+    paths.map(
+      (p) =>
+        new Promise<number>((resolve) => {
+          const ok = s.send(req.exists(p), (err, body) => resolve(err === 0 && body.length >= 60 ? body.readInt32BE(56) : Number.NaN));
+          if (!ok) resolve(Number.NaN);
+        }),
+    ),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+async function runOne(kind: ServerKind, workload: string, pair: number, opts: Options, root: string, x: RunExtras = {}): Promise<RunRecord> {
   const info = workloadInfo(workload);
   const rec: RunRecord = { workload, server: kind, pair, ok: true, errors: {}, notes: [], extra: {} };
-  const dir = path.join(root, `${workload}-${kind}-${pair}`);
+  const dir = path.join(root, `${workload}-${kind}-${pair}${x.tuned !== undefined ? `-${x.tuned.xmxMb}m` : ''}`);
+  const plan = fillPlan(opts);
   let server: BenchServer | null = null;
+  if (x.tuned !== undefined) rec.extra['xmxMb'] = x.tuned.xmxMb;
   try {
-    server = await BenchServer.start(kind, dir);
+    server = await BenchServer.start(kind, dir, x.tuned);
     rec.extra['startRuokMs'] = server.times.ruokMs;
     rec.extra['startFirstRequestMs'] = server.times.firstRequestMs;
     const srv = server;
-    if (info.kind !== 'startup') await withSession(srv, (s) => globalSetup(s, workload));
+    if (info.kind !== 'startup') await withSession(srv, (s) => globalSetup(s, workload, plan));
 
     if (info.kind === 'closed' || info.kind === 'churn') {
       const churn = info.kind === 'churn';
@@ -287,16 +338,34 @@ async function runOne(kind: ServerKind, workload: string, pair: number, opts: Op
     } else if (info.kind === 'memory' || info.kind === 'recovery') {
       await delay(1000);
       const idle = memory(srv.pid).rss;
-      const requests = info.kind === 'memory' ? opts.memZnodes : Math.ceil(opts.memZnodes / RECOVERY_BATCH);
-      const fill = await countPhase(srv, workload, opts.workers, opts.sessions, info.kind === 'memory' ? opts.depth : 4, requests);
+      const units = fillUnits(plan);
+      const fill = await countPhase(srv, workload, opts.workers, opts.sessions, opts.fillDepth, units, plan, x.fillTimeoutMs ?? 600000);
       addErrors(rec.errors, fill, rec.notes);
+      rec.extra['fillSeconds'] = fill.seconds;
+      rec.extra['znodesPerSec'] = fill.ops === units ? plan.znodes / fill.seconds : Number.NaN;
+      if (!srv.alive) throw new Error(`${kind} died during the fill`);
       if (info.kind === 'memory') {
         rec.saturated = measurementOf(fill);
         await delay(1000);
         const after = memory(srv.pid);
         rec.extra['idleRssBytes'] = idle;
         rec.extra['rssAfterBytes'] = after.rss;
-        rec.extra['bytesPerZnode'] = (after.rss - idle) / opts.memZnodes;
+        rec.extra['bytesPerZnode'] = (after.rss - idle) / plan.znodes;
+        // Peak now: the full GC below (jcmd) must not count.
+        rec.peakRssBytes = after.hwm;
+        const gc = gcPauses(srv.dir);
+        if (gc !== null) {
+          rec.extra['gcPauses'] = gc.pauses;
+          rec.extra['gcFullPauses'] = gc.full;
+          rec.extra['gcPauseMs'] = gc.totalMs;
+          rec.extra['gcFullPauseMs'] = gc.fullMs;
+          rec.extra['gcMaxPauseMs'] = gc.maxMs;
+        }
+        if (x.measureLiveHeap === true) {
+          const t = performance.now();
+          rec.extra['liveHeapBytes'] = liveHeapBytes(srv.pid);
+          rec.extra['liveHeapJcmdMs'] = performance.now() - t;
+        }
       } else {
         await withSession(srv, async (s) => {
           const r = await s.call(req.create('/bench/mem/last', VALUE_1K));
@@ -312,27 +381,38 @@ async function runOne(kind: ServerKind, workload: string, pair: number, opts: Op
             await delay(5);
           }
           rec.extra['recoveryMs'] = performance.now() - t0;
-          const st = await s.call(req.exists('/bench/mem'));
-          return st.err === 0 ? st.body.readInt32BE(56) : -1;
+          const parents = Array.from({ length: fillParents(plan) }, (_, i) => fillParentPath(i));
+          const top = await childCount(s, ['/bench/mem']);
+          return { top, leaves: await childCount(s, parents) };
         });
         rec.extra['restartRuokMs'] = srv.times.ruokMs;
-        rec.extra['znodesAfterRecovery'] = found;
-        const expected = requests * RECOVERY_BATCH + 1;
-        rec.extra['znodesExpected'] = expected;
-        if (found !== expected) {
-          rec.errors['recovery: znode count wrong after restart'] = Math.abs(expected - found);
+        rec.extra['znodesAfterRecovery'] = found.leaves;
+        rec.extra['znodesExpected'] = plan.znodes;
+        // /bench/mem holds the parents and 'last'; the parents hold the filled znodes.
+        const expectedTop = fillParents(plan) + 1;
+        if (found.leaves !== plan.znodes || found.top !== expectedTop) {
+          const missing = Math.abs(plan.znodes - found.leaves) + Math.abs(expectedTop - found.top);
+          rec.errors['recovery: znode count wrong after restart'] = Number.isFinite(missing) ? missing : 1;
         }
       }
     } else if (info.kind === 'fanout') {
       await runFanout(srv, opts, rec);
     }
-    const mem = memory(srv.pid);
-    rec.peakRssBytes = mem.hwm;
     if (!srv.alive) throw new Error(`${kind} died during the run`);
+    if (rec.peakRssBytes === undefined) rec.peakRssBytes = memory(srv.pid).hwm;
   } catch (e) {
     rec.ok = false;
     rec.failure = e instanceof Error ? e.message : String(e);
-    if (server !== null) rec.failure += `\n--- server log tail ---\n${server.logTail(2000)}`;
+    if (e instanceof FillTimeout) {
+      rec.extra['fillTimedOut'] = 1;
+      // A JVM thrashing in GC may take long to stop; its data is not needed.
+      if (server?.alive === true) server.child.kill('SIGKILL');
+    }
+    if (server !== null) {
+      if (!server.alive) rec.extra['died'] = 1;
+      if (server.outOfMemory()) rec.extra['outOfMemory'] = 1;
+      rec.failure += `\n--- server log tail ---\n${server.logTail(2000)}`;
+    }
   } finally {
     if (server !== null) {
       const tStop = performance.now();
@@ -377,6 +457,73 @@ async function runFanout(srv: BenchServer, opts: Options, rec: RunRecord): Promi
   rec.extra['fanoutSessions'] = opts.fanSessions;
 }
 
+// ---- tuned-JVM ZooKeeper (memory workload) ---------------------------------------------------------
+
+const MIB = 2 ** 20;
+
+function medianOf(xs: number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return v.length === 0 ? Number.NaN : ((v[(v.length - 1) >> 1] as number) + (v[v.length >> 1] as number)) / 2;
+}
+
+/**
+ * One tuned-ZooKeeper memory run: the same ZooKeeper with -XX:+UseSerialGC and the smallest
+ * -Xmx found to hold the data.
+ *  - With jcmd: the first -Xmx tried is the default ZooKeeper's heap in use after a full GC
+ *    (the live data: no smaller heap can hold it), then +10 % on failure.
+ *  - Without jcmd (a JRE only): a blind search from 256 B per znode (256 MiB for 1,000,000; at
+ *    least 32 MiB), +25 % on failure.
+ * A failure is an OutOfMemoryError or a fill not done within 2× the default ZooKeeper's fill
+ * time (at least 20 s): a heap that small keeps the JVM busy in full GCs (SerialGC has no
+ * GC-overhead limit, so it would thrash for a long time before an OutOfMemoryError). Later pairs
+ * start from the -Xmx that worked (and step up again should it fail there). Failed attempts are
+ * reported, not counted as errors.
+ */
+async function runTuned(pair: number, opts: Options, root: string, runs: RunRecord[], state: TunedReport): Promise<RunRecord> {
+  const defaults = runs.filter((r) => r.workload === 'memory' && r.server === 'zookeeper' && r.ok);
+  if (!Number.isFinite(state.startMb) && Number.isFinite(opts.tunedXmxMb)) {
+    state.method = 'given';
+    state.startMb = opts.tunedXmxMb;
+    state.xmxMb = state.startMb;
+  }
+  if (!Number.isFinite(state.startMb)) {
+    const live = medianOf(defaults.map((r) => r.extra['liveHeapBytes'] ?? Number.NaN));
+    if (state.method === 'jcmd' && Number.isFinite(live)) {
+      state.liveMb = live / MIB;
+      state.startMb = Math.ceil(live / MIB);
+    } else {
+      state.method = 'search';
+      state.startMb = Math.max(32, Math.ceil((opts.memZnodes * 256) / MIB));
+    }
+    state.xmxMb = state.startMb;
+  }
+  const defaultFill = medianOf(defaults.map((r) => r.extra['fillSeconds'] ?? Number.NaN));
+  const fillTimeoutMs = Math.max(20000, Number.isFinite(defaultFill) ? 2000 * defaultFill : 120000);
+  const step = state.method === 'jcmd' ? 1.1 : 1.25;
+  let rec: RunRecord | null = null;
+  for (let attempt = 0; attempt < 15; attempt++) {
+    const xmxMb = state.xmxMb;
+    const t = performance.now();
+    rec = await runOne('zookeeper-tuned', 'memory', pair, opts, root, { tuned: { xmxMb }, fillTimeoutMs });
+    const outcome = rec.ok
+      ? 'ok'
+      : rec.extra['outOfMemory'] === 1
+        ? 'OutOfMemoryError'
+        : rec.extra['fillTimedOut'] === 1
+          ? `fill not done within ${Math.round(fillTimeoutMs / 1000)} s (GC thrashing)`
+          : `failed: ${rec.failure?.split('\n')[0] ?? ''}`;
+    state.attempts.push({ pair, xmxMb, outcome, fillSeconds: rec.extra['fillSeconds'] ?? Number.NaN });
+    const tooSmall = !rec.ok && (rec.extra['outOfMemory'] === 1 || rec.extra['fillTimedOut'] === 1);
+    if (!tooSmall) {
+      if (rec.ok) state.okMb = xmxMb;
+      return rec;
+    }
+    state.xmxMb = Math.ceil(xmxMb * step);
+    log(`memory pair ${pair + 1}/${opts.pairs} zookeeper-tuned -Xmx${xmxMb}m: ${outcome} (${((performance.now() - t) / 1000).toFixed(1)} s); trying -Xmx${state.xmxMb}m`);
+  }
+  return rec as RunRecord;
+}
+
 // ---- machine -----------------------------------------------------------------------------------
 
 function machine(root: string): Record<string, string> {
@@ -411,13 +558,20 @@ async function main(): Promise<number> {
   const fsync = probeFsync(root, 400);
   log(`fsync probe (1 KiB overwrite + fdatasync, ${fsync.iterations}×): p10 ${fsync.p10Ms.toFixed(3)} ms, p50 ${fsync.p50Ms.toFixed(3)} ms, p99 ${fsync.p99Ms.toFixed(3)} ms`);
   const runs: RunRecord[] = [];
-  const servers: ServerKind[] = ['zookeeper', 'zooraft'];
+  const jcmd = opts.workloads.includes('memory') && haveJcmd();
+  const tuned: TunedReport = { method: jcmd ? 'jcmd' : 'search', liveMb: Number.NaN, startMb: Number.NaN, xmxMb: Number.NaN, okMb: Number.NaN, attempts: [] };
+  if (opts.workloads.includes('memory')) log(`tuned ZooKeeper: -Xmx from ${jcmd ? 'the live heap after a full GC (jcmd), then +10 %' : 'a blind search (no jcmd here): 256 B/znode, +25 %'} until the fill succeeds`);
   try {
     for (const workload of opts.workloads) {
+      // The memory workload also runs the tuned-JVM ZooKeeper, after the default one (whose live heap sets its first -Xmx).
+      const servers: ServerKind[] = workload === 'memory' ? ['zookeeper', 'zookeeper-tuned', 'zooraft'] : ['zookeeper', 'zooraft'];
       for (let pair = 0; pair < opts.pairs; pair++) {
         for (const kind of servers) {
           const t = performance.now();
-          const rec = await runOne(kind, workload, pair, opts, root);
+          const rec =
+            kind === 'zookeeper-tuned'
+              ? await runTuned(pair, opts, root, runs, tuned)
+              : await runOne(kind, workload, pair, opts, root, { measureLiveHeap: jcmd && workload === 'memory' && kind === 'zookeeper' });
           runs.push(rec);
           const s = rec.saturated;
           const errs = Object.values(rec.errors).reduce((a, b) => a + b, 0);
@@ -435,6 +589,7 @@ async function main(): Promise<number> {
   }
   const finishedAt = new Date();
   const report: Report = {
+    ...(opts.workloads.includes('memory') ? { tuned } : {}),
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationSec: (finishedAt.getTime() - startedAt.getTime()) / 1000,

@@ -2,11 +2,14 @@
 //  - ZooKeeper 3.8 from the Debian package, run as `java -cp zookeeper.jar ZooKeeperServerMain`
 //    with DEFAULT JVM settings (no -Xmx, default GC, full JIT); forceSync on (its default).
 //    (compat/zookeeper-process.ts caps the heap and the JIT for fast tests, so it is not used.)
-//  - zooraft from dist/src/cli/main.js with forceSync on (its default).
+//  - zooraft from dist/zooraft.mjs with forceSync on (its default).
+//  - for the memory workload also a tuned ZooKeeper ('zookeeper-tuned'): the same, plus
+//    -XX:+UseSerialGC -Xmx<just enough for the data> (found by run.ts) and
+//    -XX:+ExitOnOutOfMemoryError (so a too-small heap ends the process instead of thrashing).
 // Both: tickTime 2000, 4lw.commands.whitelist=*, maxClientCnxns=0, data under the same
 // benchmark root folder (one filesystem), logs to a file at their default level (INFO).
 // Start-up time is measured from spawn() to the first `ruok` → `imok`, the same for both.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -18,14 +21,19 @@ import { LeanSession } from './lean-client.js';
 import { req } from './workloads.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** dist/bench -> dist/src/cli/main.js */
-const ZOORAFT_CLI = path.resolve(here, '../src/cli/main.js');
+/** dist/bench -> dist/zooraft.mjs, the bundle users run (npm run build makes it). */
+const ZOORAFT_CLI = path.resolve(here, '../zooraft.mjs');
 const JAVA_DIR = '/usr/share/java';
 const ZK_JAR = path.join(JAVA_DIR, 'zookeeper.jar');
 const ZK_CLASSPATH = [ZK_JAR, path.join(JAVA_DIR, 'slf4j-simple.jar')].join(':');
 export const TICK_MS = 2000;
 
-export type ServerKind = 'zookeeper' | 'zooraft';
+export type ServerKind = 'zookeeper' | 'zooraft' | 'zookeeper-tuned';
+
+/** JVM settings of the tuned ZooKeeper. */
+export interface TunedJvm {
+  xmxMb: number;
+}
 
 export interface StartTimes {
   /** spawn → first imok to ruok. */
@@ -38,14 +46,16 @@ export class BenchServer {
   readonly kind: ServerKind;
   readonly dir: string;
   readonly port: number;
+  readonly tuned: TunedJvm | undefined;
   child: ChildProcess;
   times: StartTimes;
   private exited: Promise<void>;
 
-  private constructor(kind: ServerKind, dir: string, port: number, child: ChildProcess, times: StartTimes, exited: Promise<void>) {
+  private constructor(kind: ServerKind, dir: string, port: number, tuned: TunedJvm | undefined, child: ChildProcess, times: StartTimes, exited: Promise<void>) {
     this.kind = kind;
     this.dir = dir;
     this.port = port;
+    this.tuned = tuned;
     this.child = child;
     this.times = times;
     this.exited = exited;
@@ -60,14 +70,15 @@ export class BenchServer {
   }
 
   /** Starts a fresh server in `dir` (created here) on a free port. */
-  static async start(kind: ServerKind, dir: string): Promise<BenchServer> {
+  static async start(kind: ServerKind, dir: string, tuned?: TunedJvm): Promise<BenchServer> {
+    if (kind === 'zookeeper-tuned' && tuned === undefined) throw new Error('zookeeper-tuned needs an -Xmx');
     await fsp.mkdir(dir, { recursive: true });
     let last: Error | null = null;
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await pickFreePort();
       try {
-        const { child, times, exited } = await launch(kind, dir, port);
-        return new BenchServer(kind, dir, port, child, times, exited);
+        const { child, times, exited } = await launch(kind, dir, port, tuned);
+        return new BenchServer(kind, dir, port, tuned, child, times, exited);
       } catch (e) {
         last = e instanceof Error ? e : new Error(String(e));
         if (!/Address already in use|EADDRINUSE/.test(last.message)) throw last;
@@ -80,7 +91,7 @@ export class BenchServer {
   async crashAndRestart(): Promise<StartTimes> {
     this.child.kill('SIGKILL');
     await this.exited;
-    const { child, times, exited } = await launch(this.kind, this.dir, this.port);
+    const { child, times, exited } = await launch(this.kind, this.dir, this.port, this.tuned);
     this.child = child;
     this.times = times;
     this.exited = exited;
@@ -104,14 +115,26 @@ export class BenchServer {
       return '';
     }
   }
+
+  /** True when the JVM ran out of heap (stdout/stderr go to server.log, ZooKeeper's own log to zookeeper.log). */
+  outOfMemory(): boolean {
+    for (const f of ['server.log', 'zookeeper.log']) {
+      try {
+        if (fs.readFileSync(path.join(this.dir, f), 'utf8').includes('OutOfMemoryError')) return true;
+      } catch {
+        // no such log
+      }
+    }
+    return false;
+  }
 }
 
-async function launch(kind: ServerKind, dir: string, port: number): Promise<{ child: ChildProcess; times: StartTimes; exited: Promise<void> }> {
+async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJvm | undefined): Promise<{ child: ChildProcess; times: StartTimes; exited: Promise<void> }> {
   const logPath = path.join(dir, 'server.log');
   const logFd = fs.openSync(logPath, 'a');
   let child: ChildProcess;
   const t0 = performance.now();
-  if (kind === 'zookeeper') {
+  if (kind === 'zookeeper' || kind === 'zookeeper-tuned') {
     const dataDir = path.join(dir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
     const cfgPath = path.join(dir, 'zoo.cfg');
@@ -126,7 +149,11 @@ async function launch(kind: ServerKind, dir: string, port: number): Promise<{ ch
       forceSync: 'yes',
     };
     fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}\n`).join(''));
+    const jvm = kind === 'zookeeper-tuned' && tuned !== undefined ? ['-XX:+UseSerialGC', `-Xmx${tuned.xmxMb}m`, '-XX:+ExitOnOutOfMemoryError'] : [];
     const args = [
+      ...jvm,
+      // GC pauses to a file (read by gcPauses); changes nothing else.
+      `-Xlog:gc:file=${path.join(dir, 'gc.log')}`,
       `-Dorg.slf4j.simpleLogger.logFile=${path.join(dir, 'zookeeper.log')}`,
       '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
       '-Dorg.slf4j.simpleLogger.showDateTime=true',
@@ -197,6 +224,67 @@ function readTail(dir: string): string {
     }
   }
   return '';
+}
+
+/** The JVM's GC pauses so far, from its -Xlog:gc file ("... GC(7) Pause Full (Allocation Failure) 400M->390M(500M) 812.345ms"). */
+export interface GcPauses {
+  pauses: number;
+  full: number;
+  totalMs: number;
+  fullMs: number;
+  maxMs: number;
+}
+export function gcPauses(dir: string): GcPauses | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dir, 'gc.log'), 'utf8');
+  } catch {
+    return null;
+  }
+  const out: GcPauses = { pauses: 0, full: 0, totalMs: 0, fullMs: 0, maxMs: 0 };
+  for (const m of text.matchAll(/ Pause (\w+).* ([\d.]+)ms$/gm)) {
+    const msv = Number(m[2]);
+    out.pauses++;
+    out.totalMs += msv;
+    out.maxMs = Math.max(out.maxMs, msv);
+    if (m[1] === 'Full') {
+      out.full++;
+      out.fullMs += msv;
+    }
+  }
+  return out;
+}
+
+// ---- JDK tools -----------------------------------------------------------------------------
+
+/** True when `jcmd` runs here (a JDK; CI may have only a JRE). BENCH_NO_JCMD=1 pretends it does not. */
+export function haveJcmd(): boolean {
+  if (process.env['BENCH_NO_JCMD'] === '1') return false;
+  const r = spawnSync('jcmd', ['-h'], { encoding: 'utf8', timeout: 30000 });
+  return r.error === undefined && r.status === 0;
+}
+
+/**
+ * The JVM's heap in use right after a full GC (`jcmd <pid> GC.run`, then `GC.heap_info`): the
+ * live data, what an -Xmx must at least hold. NaN if jcmd fails.
+ */
+export function liveHeapBytes(pid: number): number {
+  const gc = spawnSync('jcmd', [String(pid), 'GC.run'], { encoding: 'utf8', timeout: 120000 });
+  if (gc.error !== undefined || gc.status !== 0) return Number.NaN;
+  const info = spawnSync('jcmd', [String(pid), 'GC.heap_info'], { encoding: 'utf8', timeout: 60000 });
+  if (info.error !== undefined || info.status !== 0) return Number.NaN;
+  // G1: " garbage-first heap   total 262144K, used 12345K [...]"; Serial/Parallel: one line per generation.
+  let used = 0;
+  let found = false;
+  for (const line of info.stdout.split('\n')) {
+    if (/Metaspace|class space/.test(line)) continue;
+    const m = /\btotal \d+K, used (\d+)K/.exec(line);
+    if (m === null) continue;
+    used += Number(m[1]) * 1024;
+    found = true;
+    if (/garbage-first heap/.test(line)) break;
+  }
+  return found ? used : Number.NaN;
 }
 
 // ---- /proc ---------------------------------------------------------------------------------

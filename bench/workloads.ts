@@ -53,9 +53,9 @@ export const WORKLOADS: WorkloadInfo[] = [
   { name: 'multi', title: 'multi of 10', kind: 'closed', op: 'one multi of 5 creates + 5 deletes of the same 5 nodes', writes: true },
   { name: 'churn', title: 'ephemeral churn', kind: 'churn', op: 'connect + create ephemeral + closeSession (whole cycle)', writes: true },
   { name: 'startup', title: 'start-up', kind: 'startup', op: 'spawn → ruok answers imok', writes: false },
-  { name: 'memory', title: 'memory (N × 100 B znodes)', kind: 'memory', op: 'one create of a 100 B znode (filling)', writes: true },
+  { name: 'memory', title: 'memory (N × 100 B znodes)', kind: 'memory', op: 'one multi of 100 creates of 100 B znodes (filling)', writes: true },
   { name: 'fanout', title: 'watch fan-out', kind: 'fanout', op: 'one notification delivered', writes: false },
-  { name: 'recovery', title: 'recovery after kill -9', kind: 'recovery', op: 'kill -9 → restart → the last znode readable (tree filled with multis of 50 creates)', writes: false },
+  { name: 'recovery', title: 'recovery after kill -9', kind: 'recovery', op: 'kill -9 → restart → the last znode readable (tree filled as for memory)', writes: false },
 ];
 
 export function workloadInfo(name: string): WorkloadInfo {
@@ -82,8 +82,6 @@ const isStat: Check = (b) => (b.length === STAT_BYTES ? 0 : ClientError.BadReply
 const isData1k: Check = (b) => (b.length === 4 + 1024 + STAT_BYTES && b.readInt32BE(0) === 1024 ? 0 : ClientError.BadReply);
 const hasChildren: Check = (b) => (b.length >= 4 && b.readInt32BE(0) === CHILDREN ? 0 : ClientError.BadReply);
 const createdPath: Check = (b) => (b.length >= 4 && b.readInt32BE(0) > 0 ? 0 : ClientError.BadReply);
-/** Creates per multi when the recovery workload fills its tree (the fill is not what it measures). */
-export const RECOVERY_BATCH = 50;
 
 const multiOkOf = (expected: number): Check => (b) => {
   try {
@@ -96,7 +94,49 @@ const multiOkOf = (expected: number): Check => (b) => {
   }
 };
 const multiOk = multiOkOf(10);
-const recoveryOk = multiOkOf(RECOVERY_BATCH);
+
+// ---- the big fill (memory, recovery) -------------------------------------------------------
+
+/**
+ * How the memory and recovery workloads fill their tree: `znodes` znodes of 100 B, created by
+ * multis of `batch` creates each (pipelined), spread over parents of `FILL_CHILDREN` children
+ * (/bench/mem/p-<i>/c-<j>) so that no child list is huge. Fill unit u (one multi) creates the
+ * znodes u·batch .. min(znodes, (u+1)·batch) − 1; znode k is child k mod FILL_CHILDREN of parent
+ * ⌊k / FILL_CHILDREN⌋. The parents are created beforehand (globalSetup) and are not counted.
+ */
+export interface FillPlan {
+  znodes: number;
+  batch: number;
+}
+export const FILL_CHILDREN = 1000;
+
+export function fillParents(plan: FillPlan): number {
+  return Math.ceil(plan.znodes / FILL_CHILDREN);
+}
+export function fillUnits(plan: FillPlan): number {
+  return Math.ceil(plan.znodes / plan.batch);
+}
+export function fillParentPath(i: number): string {
+  return `/bench/mem/p-${i}`;
+}
+
+function fillGenerator(plan: FillPlan): Generator {
+  const checks = new Map<number, Check>();
+  return (unit) => {
+    const from = unit * plan.batch;
+    const to = Math.min(plan.znodes, from + plan.batch);
+    const ops: MultiOp[] = [];
+    for (let k = from; k < to; k++) {
+      ops.push({ type: OpCode.create, req: { path: `${fillParentPath(Math.floor(k / FILL_CHILDREN))}/c-${k % FILL_CHILDREN}`, data: VALUE_100, acl: OPEN_ACL, flags: 0 } });
+    }
+    let check = checks.get(ops.length);
+    if (check === undefined) {
+      check = multiOkOf(ops.length);
+      checks.set(ops.length, check);
+    }
+    return { frame: req.multi(ops), check };
+  };
+}
 
 // ---- tree set-up ---------------------------------------------------------------------------
 
@@ -125,7 +165,7 @@ export async function createMany(s: LeanSession, paths: string[], data: Buffer, 
 }
 
 /** The part of the tree every run of a workload needs, created before the load starts. */
-export async function globalSetup(s: LeanSession, workload: string): Promise<void> {
+export async function globalSetup(s: LeanSession, workload: string, fill?: FillPlan): Promise<void> {
   await createMany(s, ['/bench'], Buffer.alloc(0), 1);
   switch (workload) {
     case 'getData':
@@ -152,6 +192,7 @@ export async function globalSetup(s: LeanSession, workload: string): Promise<voi
     case 'memory':
     case 'recovery':
       await createMany(s, ['/bench/mem'], Buffer.alloc(0), 1);
+      if (fill !== undefined) await createMany(s, Array.from({ length: fillParents(fill) }, (_, i) => fillParentPath(i)), Buffer.alloc(0), 64);
       break;
     case 'fanout':
       await createMany(s, ['/bench/fan'], VALUE_100, 1);
@@ -166,8 +207,11 @@ export async function sessionSetup(s: LeanSession, workload: string, id: string)
   if (workload === 'setData') await createMany(s, [`/bench/set/s-${id}`], VALUE_1K, 1);
 }
 
-/** The request stream of one session of a closed-loop workload. `id` is unique per session. */
-export function generator(workload: string, id: string): Generator {
+/**
+ * The request stream of one session of a closed-loop workload. `id` is unique per session.
+ * For memory and recovery (`fill` given) the argument is the fill unit, not the session's seq.
+ */
+export function generator(workload: string, id: string, fill?: FillPlan): Generator {
   switch (workload) {
     case 'getData': {
       const r: Req = { frame: req.getData('/bench/data'), check: isData1k };
@@ -203,13 +247,9 @@ export function generator(workload: string, id: string): Generator {
         return { frame: req.multi(ops), check: multiOk };
       };
     case 'memory':
-      return (seq) => ({ frame: req.create(`/bench/mem/z-${id}-${seq}`, VALUE_100), check: createdPath });
     case 'recovery':
-      return (seq) => {
-        const ops: MultiOp[] = [];
-        for (let k = 0; k < RECOVERY_BATCH; k++) ops.push({ type: OpCode.create, req: { path: `/bench/mem/z-${id}-${seq}-${k}`, data: VALUE_100, acl: OPEN_ACL, flags: 0 } });
-        return { frame: req.multi(ops), check: recoveryOk };
-      };
+      if (fill === undefined) throw new Error(`workload ${workload} needs a fill plan`);
+      return fillGenerator(fill);
     default:
       throw new Error(`workload ${workload} has no request stream`);
   }
