@@ -41,8 +41,22 @@ export interface ApplyOutcome {
 }
 
 /** A broken invariant: the log and the tree disagree. Crash rather than diverge. */
+/** What replay() returns for every op: nobody reads it. */
+const REPLAYED: OpResult = { kind: 'check' };
+
 export class TreeInvariantError extends Error {
   override name = 'TreeInvariantError';
+}
+
+function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ACL;
+    const y = b[i] as ACL;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
 }
 
 export function statOf(node: ZNode): StatNumbers {
@@ -78,6 +92,7 @@ export class DataTree {
   /** While a snapshot is written: nodes made or copied since it began, free to change in place. */
   private snapshotFresh: Set<ZNode> | null = null;
   private aclIntern = new Map<string, ACL[]>();
+  private lastInterned: ACL[] | null = null;
 
   constructor() {
     const root = new ZNode('', this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0);
@@ -99,10 +114,17 @@ export class DataTree {
 
   /** Nodes share identical ACL lists (ZooKeeper's ACL cache), saving memory on large trees. */
   intern(acl: ACL[]): ACL[] {
+    // Most creates reuse the previous node's ACL (often OPEN_ACL_UNSAFE): skip the key string.
+    const last = this.lastInterned;
+    if (last !== null && sameAcl(acl, last)) return last;
     const key = acl.map((a) => `${a.perms},${a.id.scheme},${a.id.id}`).join(';');
     const hit = this.aclIntern.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.lastInterned = hit;
+      return hit;
+    }
     this.aclIntern.set(key, acl);
+    this.lastInterned = acl;
     return acl;
   }
 
@@ -141,7 +163,20 @@ export class DataTree {
     return { zxid: header.zxid, result, triggers };
   }
 
-  private applyOne(h: TxnHeader, txn: Txn, triggers: WatchTrigger[]): OpResult {
+  /**
+   * Recovery: the same state change as apply, without building replies or watch triggers
+   * (nobody is waiting for them), which makes replaying a long log markedly cheaper.
+   */
+  replay(entry: TxnEntry): void {
+    const { header, txn } = entry;
+    if (header.zxid <= this.lastZxid) {
+      throw new TreeInvariantError(`txn zxid ${header.zxid} is not after the last applied ${this.lastZxid}`);
+    }
+    this.applyOne(header, txn, null);
+    this.lastZxid = header.zxid;
+  }
+
+  private applyOne(h: TxnHeader, txn: Txn, triggers: WatchTrigger[] | null): OpResult {
     switch (txn.type) {
       case TxnType.createSession:
         this.sessions.set(txn.sessionId, { sessionId: txn.sessionId, timeoutMs: txn.timeoutMs, passwd: txn.passwd });
@@ -162,6 +197,7 @@ export class DataTree {
         node.version++;
         node.mzxid = h.zxid;
         node.mtime = h.timeMs;
+        if (triggers === null) return REPLAYED;
         triggers.push({ path: txn.path, type: EventType.NodeDataChanged, acl: node.acl });
         return { kind: 'setData', stat: statOf(node) };
       }
@@ -169,7 +205,7 @@ export class DataTree {
         const node = this.writable(txn.path);
         node.acl = this.intern(txn.acl);
         node.aversion++;
-        return { kind: 'setACL', stat: statOf(node) };
+        return triggers === null ? REPLAYED : { kind: 'setACL', stat: statOf(node) };
       }
       case TxnType.check:
         return { kind: 'check' };
@@ -183,7 +219,7 @@ export class DataTree {
     }
   }
 
-  private create(h: TxnHeader, txn: Extract<Txn, { type: typeof TxnType.create }>, triggers: WatchTrigger[]): OpResult {
+  private create(h: TxnHeader, txn: Extract<Txn, { type: typeof TxnType.create }>, triggers: WatchTrigger[] | null): OpResult {
     const parentPath = parentOf(txn.path);
     const parent = this.writable(parentPath);
     if (this.nodes.has(txn.path)) throw new TreeInvariantError(`create of existing ${txn.path} at zxid ${h.zxid}`);
@@ -203,12 +239,13 @@ export class DataTree {
     } else if (txn.kind === NodeKind.ttl) {
       this.ttls.add(txn.path);
     }
+    if (triggers === null) return REPLAYED;
     triggers.push({ path: txn.path, type: EventType.NodeCreated, acl: node.acl });
     triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl });
     return { kind: 'create', opcode: txn.opcode, path: txn.path, stat: statOf(node) };
   }
 
-  private deleteNode(path: string, zxid: number, triggers: WatchTrigger[]): void {
+  private deleteNode(path: string, zxid: number, triggers: WatchTrigger[] | null): void {
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeInvariantError(`delete of missing ${path} at zxid ${zxid}`);
     const parentPath = parentOf(path);
@@ -226,11 +263,12 @@ export class DataTree {
     } else if (node.kind === NodeKind.ttl) {
       this.ttls.delete(path);
     }
+    if (triggers === null) return;
     triggers.push({ path, type: EventType.NodeDeleted, acl: node.acl });
     triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl });
   }
 
-  private closeSession(h: TxnHeader, sessionId: bigint, triggers: WatchTrigger[]): void {
+  private closeSession(h: TxnHeader, sessionId: bigint, triggers: WatchTrigger[] | null): void {
     const owned = this.ephemerals.get(sessionId);
     if (owned !== undefined) {
       // Deepest first is not needed (ephemerals have no children); sorted for a stable order.

@@ -33,8 +33,12 @@ function ownerFor(kind: NodeKindValue, owner: bigint, ttlMs: number): bigint {
   }
 }
 
-/** getChildren's encoded name vectors, kept per node until its children change. */
-const childrenWireCache = new WeakMap<ZNode, Buffer>();
+/**
+ * getChildren's encoded name vectors, per node. An entry is valid while the node's
+ * (child creates, live children) pair is unchanged: every create bumps the first and every
+ * delete lowers the second, so no write has to touch the cache.
+ */
+const childrenWireCache = new WeakMap<ZNode, { childCreates: number; numChildren: number; bytes: Buffer }>();
 
 export class ZNode {
   /** The node's bytes, one char per byte (latin1); null when the client stored null. */
@@ -102,12 +106,10 @@ export class ZNode {
   addChild(childPath: string): void {
     if (this.children === null) this.children = new Set();
     this.children.add(childPath);
-    childrenWireCache.delete(this);
   }
 
   removeChild(childPath: string): void {
     this.children?.delete(childPath);
-    childrenWireCache.delete(this);
   }
 
   childNames(): string[] {
@@ -118,15 +120,14 @@ export class ZNode {
 
   /** The children as a jute vector<ustring>, encoded once per change. */
   childrenEncoded(): Buffer {
-    let wire = childrenWireCache.get(this);
-    if (wire === undefined) {
-      const w = new JuteWriter(16 + this.numChildren * 16);
-      w.writeInt(this.numChildren);
-      if (this.children !== null) for (const p of this.children) w.writeUString(p.slice(p.lastIndexOf('/') + 1));
-      wire = w.toBuffer();
-      childrenWireCache.set(this, wire);
-    }
-    return wire;
+    const cached = childrenWireCache.get(this);
+    if (cached !== undefined && cached.childCreates === this.childCreates && cached.numChildren === this.numChildren) return cached.bytes;
+    const w = new JuteWriter(16 + this.numChildren * 16);
+    w.writeInt(this.numChildren);
+    if (this.children !== null) for (const p of this.children) w.writeUString(p.slice(p.lastIndexOf('/') + 1));
+    const bytes = w.toBuffer();
+    childrenWireCache.set(this, { childCreates: this.childCreates, numChildren: this.numChildren, bytes });
+    return bytes;
   }
 
   /** A copy for copy-on-write: the children set is shared (snapshots do not read it). */

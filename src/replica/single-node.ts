@@ -85,7 +85,7 @@ export class SingleNodeReplica implements Replica {
     if (tornTail !== null) opts.log.warn(tornTail, 'write-ahead log had a torn tail; truncated it (those writes were never acknowledged)');
     for (const e of entries) {
       if (e.index <= tree.lastZxid) continue;
-      tree.apply(decodeTxnEntry(e.data));
+      tree.replay(decodeTxnEntry(e.data));
     }
     opts.log.info({ replayed: entries.length, lastZxid: tree.lastZxid, sessions: tree.sessions.size, znodes: tree.nodeCount }, 'recovered');
     return new SingleNodeReplica(opts, tree, wal, snapshots);
