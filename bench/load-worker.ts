@@ -6,8 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './hist.js';
 import { ClientError, LeanSession } from './lean-client.js';
-import { generator, req, sessionSetup, checks, VALUE_100 } from './workloads.js';
+import { generator, req, sessionSetup, checks, VALUE_100, workloadInfo } from './workloads.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerResult } from './protocol.js';
+import { StockClientLoad } from './stock-client-load.js';
 
 function epochNow(): number {
   return performance.timeOrigin + performance.now();
@@ -30,6 +31,8 @@ function countError(code: number): void {
 
 let cfg: WorkerConfig;
 let sessions: LeanSession[] = [];
+/** node-zookeeper-client load (workloads marked stockClient), instead of lean sessions. */
+let stock: StockClientLoad | null = null;
 const hist = new Histogram();
 let ops = 0;
 let cpuStart = process.cpuUsage();
@@ -183,7 +186,25 @@ process.on('message', (raw: unknown) => {
     try {
       if (m.type === 'init') {
         cfg = m.cfg;
-        if (cfg.workload !== 'churn') sessions = await connectAll(cfg.sessions, `${cfg.phase}${cfg.workerIndex}`);
+        if (workloadInfo(cfg.workload).stockClient === true) {
+          stock = new StockClientLoad({
+            host: cfg.host,
+            port: cfg.port,
+            workload: cfg.workload,
+            sessions: cfg.sessions,
+            depth: cfg.depth,
+            id: `${cfg.phase}${cfg.workerIndex}`,
+            stopAt: () => stopAt,
+            onReply: (us, at) => {
+              if (inWindow(at)) {
+                ops++;
+                hist.record(us);
+              }
+            },
+            onError: countError,
+          });
+          await stock.open();
+        } else if (cfg.workload !== 'churn') sessions = await connectAll(cfg.sessions, `${cfg.phase}${cfg.workerIndex}`);
         for (const s of sessions) {
           s.onEvent = (ev) => {
             if (ev.type === 3 && ev.path === '/bench/fan') {
@@ -205,7 +226,9 @@ process.on('message', (raw: unknown) => {
         }
         cpuStart = process.cpuUsage();
         if (cfg.workload === 'churn') await runChurn();
+        else if (stock !== null) await stock.run();
         else await runClosed();
+        stock?.close();
         const res = result();
         await closeAll();
         post({ type: 'result', result: res });

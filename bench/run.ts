@@ -329,7 +329,9 @@ async function runOne(kind: ServerKind, workload: string, pair: number, opts: Op
 
     if (info.kind === 'closed' || info.kind === 'churn') {
       const churn = info.kind === 'churn';
-      const sat = await timedPhase(srv, workload, opts.workers, churn ? opts.churners : opts.sessions, churn ? 1 : opts.depth, opts.warmupMs, opts.durationMs);
+      const sessions = churn ? opts.churners : Math.max(opts.workers, info.sessions ?? opts.sessions);
+      const depth = churn ? 1 : (info.depth ?? opts.depth);
+      const sat = await timedPhase(srv, workload, opts.workers, sessions, depth, opts.warmupMs, opts.durationMs);
       rec.saturated = measurementOf(sat);
       addErrors(rec.errors, sat, rec.notes);
       const single = await timedPhase(srv, workload, 1, 1, 1, opts.singleWarmupMs, opts.singleMs);

@@ -19,6 +19,7 @@ import { ClientError, LeanSession, encodeRequest } from './lean-client.js';
 export const OPEN_ACL: ACL[] = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
 export const VALUE_1K = Buffer.alloc(1024, 0x61);
 export const VALUE_100 = Buffer.alloc(100, 0x62);
+export const VALUE_512K = Buffer.alloc(512 * 1024, 0x63);
 export const CHILDREN = 1000;
 /** Size in bytes of a jute Stat. */
 const STAT_BYTES = 68;
@@ -41,6 +42,11 @@ export interface WorkloadInfo {
   op: string;
   /** True when the workload's ops go through the log (fsync). */
   writes: boolean;
+  /** Sessions and requests in flight per session, when the defaults (16 × 32) would not fit (large values). */
+  sessions?: number;
+  depth?: number;
+  /** Driven with node-zookeeper-client instead of the lean protocol client. */
+  stockClient?: boolean;
 }
 
 export const WORKLOADS: WorkloadInfo[] = [
@@ -51,6 +57,10 @@ export const WORKLOADS: WorkloadInfo[] = [
   { name: 'createDelete', title: 'create+delete', kind: 'closed', op: 'one request: creates and deletes alternate (a create then the delete of that node)', writes: true },
   { name: 'mix', title: '90/10 read/write', kind: 'closed', op: 'one request: 9 getData then 1 setData (1 KiB) of the same node', writes: true },
   { name: 'multi', title: 'multi of 10', kind: 'closed', op: 'one multi of 5 creates + 5 deletes of the same 5 nodes', writes: true },
+  { name: 'getData512k', title: 'getData 512 KiB', kind: 'closed', op: 'one getData of a 512 KiB node (4 sessions × 4 in flight)', writes: false, sessions: 4, depth: 4 },
+  { name: 'setData512k', title: 'setData 512 KiB', kind: 'closed', op: 'one setData of 512 KiB (4 sessions × 4 in flight, each session its own node)', writes: true, sessions: 4, depth: 4 },
+  { name: 'nzkGetData', title: 'getData 1 KiB, node-zookeeper-client', kind: 'closed', op: 'one getData of a 1 KiB node through node-zookeeper-client (16 clients × 32 in flight)', writes: false, stockClient: true },
+  { name: 'nzkSetData', title: 'setData 1 KiB, node-zookeeper-client', kind: 'closed', op: 'one setData of 1 KiB through node-zookeeper-client (each client its own node)', writes: true, stockClient: true },
   { name: 'churn', title: 'ephemeral churn', kind: 'churn', op: 'connect + create ephemeral + closeSession (whole cycle)', writes: true },
   { name: 'startup', title: 'start-up', kind: 'startup', op: 'spawn → ruok answers imok', writes: false },
   { name: 'memory', title: 'memory (N × 100 B znodes)', kind: 'memory', op: 'one multi of 100 creates of 100 B znodes (filling)', writes: true },
@@ -80,6 +90,7 @@ export const req = {
 const ok: Check = () => 0;
 const isStat: Check = (b) => (b.length === STAT_BYTES ? 0 : ClientError.BadReply);
 const isData1k: Check = (b) => (b.length === 4 + 1024 + STAT_BYTES && b.readInt32BE(0) === 1024 ? 0 : ClientError.BadReply);
+const isData512k: Check = (b) => (b.length === 4 + VALUE_512K.length + STAT_BYTES && b.readInt32BE(0) === VALUE_512K.length ? 0 : ClientError.BadReply);
 const hasChildren: Check = (b) => (b.length >= 4 && b.readInt32BE(0) === CHILDREN ? 0 : ClientError.BadReply);
 const createdPath: Check = (b) => (b.length >= 4 && b.readInt32BE(0) > 0 ? 0 : ClientError.BadReply);
 
@@ -171,13 +182,19 @@ export async function globalSetup(s: LeanSession, workload: string, fill?: FillP
     case 'getData':
     case 'exists':
     case 'mix':
+    case 'nzkGetData':
       await createMany(s, ['/bench/data'], VALUE_1K, 1);
+      break;
+    case 'getData512k':
+      await createMany(s, ['/bench/big'], VALUE_512K, 1);
       break;
     case 'getChildren':
       await createMany(s, ['/bench/kids'], Buffer.alloc(0), 1);
       await createMany(s, Array.from({ length: CHILDREN }, (_, i) => `/bench/kids/child-${String(i).padStart(4, '0')}`), VALUE_100, 64);
       break;
     case 'setData':
+    case 'setData512k':
+    case 'nzkSetData':
       await createMany(s, ['/bench/set'], Buffer.alloc(0), 1);
       break;
     case 'createDelete':
@@ -205,6 +222,7 @@ export async function globalSetup(s: LeanSession, workload: string, fill?: FillP
 /** Per-session set-up run by a load worker before the clock starts. */
 export async function sessionSetup(s: LeanSession, workload: string, id: string): Promise<void> {
   if (workload === 'setData') await createMany(s, [`/bench/set/s-${id}`], VALUE_1K, 1);
+  if (workload === 'setData512k') await createMany(s, [`/bench/set/s-${id}`], VALUE_512K, 1);
 }
 
 /**
@@ -227,6 +245,14 @@ export function generator(workload: string, id: string, fill?: FillPlan): Genera
     }
     case 'setData': {
       const r: Req = { frame: req.setData(`/bench/set/s-${id}`, VALUE_1K), check: isStat };
+      return () => r;
+    }
+    case 'getData512k': {
+      const r: Req = { frame: req.getData('/bench/big'), check: isData512k };
+      return () => r;
+    }
+    case 'setData512k': {
+      const r: Req = { frame: req.setData(`/bench/set/s-${id}`, VALUE_512K), check: isStat };
       return () => r;
     }
     case 'createDelete':

@@ -307,7 +307,7 @@ export class ClientConnection implements Watcher {
     const startedMs = performance.now();
     const compute = (): Buffer => {
       const res = run();
-      return replyBytes(xid, zxid ?? this.server.tree.lastZxid, res.err, res.err === 0 ? res.write : undefined);
+      return replyBytes(xid, zxid ?? this.server.tree.lastZxid, res.err, res.err === 0 ? res.write : undefined, res.sizeHint);
     };
     if (this.outstanding === 0) {
       this.push({ xid, opcode, startedMs, bytes: compute(), compute: null, closeAfter: false });
@@ -512,8 +512,8 @@ function notificationFrame(type: number, path: string): Buffer {
   return bytes;
 }
 
-export function replyBytes(xid: number, zxid: number | bigint, err: number, write: ((w: JuteWriter) => void) | undefined): Buffer {
-  const w = new JuteWriter(write === undefined ? 20 : 256);
+export function replyBytes(xid: number, zxid: number | bigint, err: number, write: ((w: JuteWriter) => void) | undefined, sizeHint = 0): Buffer {
+  const w = new JuteWriter(write === undefined ? 20 : Math.max(256, 20 + sizeHint));
   const at = w.reserveInt();
   w.writeInt(xid);
   if (typeof zxid === 'bigint') w.writeLong(zxid);

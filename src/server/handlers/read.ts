@@ -39,7 +39,8 @@ export interface ReadContext {
   readonly watchedPaths: Set<string>;
 }
 
-export type ReadResult = { err: number; write?: (w: JuteWriter) => void };
+/** sizeHint: the body's size when known and large, so the reply buffer is allocated once. */
+export type ReadResult = { err: number; write?: (w: JuteWriter) => void; sizeHint?: number };
 
 const fail = (err: number): ReadResult => ({ err });
 const ok = (write?: (w: JuteWriter) => void): ReadResult => (write === undefined ? { err: 0 } : { err: 0, write });
@@ -85,10 +86,14 @@ export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
   }
   const data = node.dataBytes;
   const stat = statOf(node);
-  return ok((w) => {
-    w.writeLatin1Buffer(data);
-    writeStatNumbers(w, stat);
-  });
+  return {
+    err: 0,
+    sizeHint: 4 + (data?.length ?? 0) + 68,
+    write: (w) => {
+      w.writeLatin1Buffer(data);
+      writeStatNumbers(w, stat);
+    },
+  };
 }
 
 function children(ctx: ReadContext, r: JuteReader, withStat: boolean): ReadResult {
@@ -102,10 +107,14 @@ function children(ctx: ReadContext, r: JuteReader, withStat: boolean): ReadResul
   }
   const names = node.childrenEncoded();
   const stat = withStat ? statOf(node) : null;
-  return ok((w) => {
-    w.writeRaw(names);
-    if (stat !== null) writeStatNumbers(w, stat);
-  });
+  return {
+    err: 0,
+    sizeHint: names.length + 68,
+    write: (w) => {
+      w.writeRaw(names);
+      if (stat !== null) writeStatNumbers(w, stat);
+    },
+  };
 }
 
 export const getChildren = (ctx: ReadContext, r: JuteReader): ReadResult => children(ctx, r, false);
