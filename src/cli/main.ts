@@ -4,6 +4,7 @@
 // Exit codes: 0 clean stop, 1 start-up or runtime failure, 2 bad configuration or usage.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as v8 from 'node:v8';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { Logger } from '../platform/log.js';
@@ -23,6 +24,7 @@ interface StartArgs {
   'data-log-dir'?: string | undefined;
   'tick-time'?: string | undefined;
   'four-letter-words'?: string | undefined;
+  'low-memory'?: boolean | undefined;
   set?: string[] | undefined;
 }
 
@@ -59,6 +61,12 @@ async function runStart(args: StartArgs): Promise<void> {
     const { config, warnings } = buildConfig({ ...cfg, overrides, overrideFlags, cwd: process.cwd() });
     log = createLogger();
     for (const warning of warnings) log.warn(warning);
+    // V8's size-optimized mode roughly halves resident memory per znode on a large tree, for
+    // some 15-25% more CPU per write (bench/README.md): the operator's choice, off by default.
+    if (args['low-memory'] === true) {
+      v8.setFlagsFromString('--optimize-for-size');
+      log.info('low-memory mode: V8 optimizes for size');
+    }
     // Loaded on demand so that --help and four-letter work without the server modules.
     const { startServer } = await import('../server/index.js');
     const server = await startServer(config, log);
@@ -200,6 +208,7 @@ async function main(argv: string[]): Promise<void> {
       .option('data-log-dir', { type: 'string', describe: 'Separate directory for the write-ahead log (put it on a fast disk). zoo.cfg: dataLogDir. Default: the data dir.' })
       .option('tick-time', { type: 'string', describe: 'Base time unit in ms; session timeouts default to 2x..20x this. zoo.cfg: tickTime. Default: 2000.' })
       .option('four-letter-words', { type: 'string', describe: 'Comma-separated four-letter words to answer (ruok,srvr,stat,mntr,conf,envi,cons,isro,dump,wchs,wchc,wchp,dirs,crst,srst,gtmk,stmk), or * for all. zoo.cfg: 4lw.commands.whitelist. Default: srvr.' })
+      .option('low-memory', { type: 'boolean', describe: 'Trade CPU for memory: about half the resident memory per znode on large trees, some 15-25% more CPU per write (V8 --optimize-for-size). Default: off.' })
       .option('set', { type: 'string', array: true, requiresArg: true, describe: 'Any zoo.cfg key as key=value, repeatable: --set extendedTypesEnabled=true --set jute.maxbuffer=4194304. Overrides the file.' })
       .example('$0 start', 'standalone on 127.0.0.1:2181, data in ./data')
       .example('$0 start --config /etc/zookeeper/conf/zoo.cfg', 'use an existing ZooKeeper configuration')
