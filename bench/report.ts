@@ -2,6 +2,7 @@
 // median of the per-pair zooraft/ZooKeeper ratios) and an SVG chart of those ratios.
 import type { FsyncProbe, ServerKind } from './servers.js';
 import { WORKLOADS, workloadInfo } from './workloads.js';
+import type { Options } from './run.js';
 
 export interface Measurement {
   opsPerSec: number;
@@ -56,25 +57,7 @@ export interface Report {
   startedAt: string;
   finishedAt: string;
   durationSec: number;
-  options: {
-    quick: boolean;
-    pairs: number;
-    workloads: string[];
-    workers: number;
-    sessions: number;
-    depth: number;
-    churners: number;
-    warmupMs: number;
-    durationMs: number;
-    singleWarmupMs: number;
-    singleMs: number;
-    memZnodes: number;
-    fillBatch: number;
-    fillDepth: number;
-    tunedXmxMb: number;
-    fanSessions: number;
-    fanRounds: number;
-  };
+  options: Options;
   machine: Record<string, string>;
   fsync: FsyncProbe;
   runs: RunRecord[];
