@@ -89,13 +89,13 @@ function parseArgs(argv: string[]): Options {
     warmupMs: quick ? 300 : 750,
     durationMs: quick ? 1000 : 4000,
     singleWarmupMs: quick ? 200 : 500,
-    singleMs: quick ? 500 : 1500,
+    singleMs: quick ? 500 : 1000,
     memZnodes: num('znodes', quick ? 10000 : 1000000),
     fillBatch: num('fill-batch', 100),
     fillDepth: num('fill-depth', 4),
     tunedXmxMb: get('tuned-xmx') === undefined ? Number.NaN : num('tuned-xmx', 1),
     fanSessions: quick ? 1000 : 10000,
-    fanRounds: quick ? 3 : 5,
+    fanRounds: 3,
   };
 }
 
