@@ -89,13 +89,7 @@ export function decodeSnapshot(buf: Buffer): DecodedSnapshot {
     const owner = r.readLong();
     const kind = readKind(r.readInt());
     const ttlMs = Number(r.readLong());
-    const node = new ZNode(dataBytes, acl, czxid, ctime, kind, owner, ttlMs);
-    node.mzxid = mzxid;
-    node.pzxid = pzxid;
-    node.mtime = mtime;
-    node.version = version;
-    node.childCreates = childCreates;
-    node.aversion = aversion;
+    const node = new ZNode(dataBytes, acl, czxid, ctime, kind, owner, ttlMs).restoreState({ mzxid, pzxid, mtime, version, childCreates, aversion });
     nodes.push([path, node]);
   }
   r.expectEnd('snapshot');

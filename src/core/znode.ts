@@ -40,6 +40,16 @@ function ownerFor(kind: NodeKindValue, owner: bigint, ttlMs: number): bigint {
  */
 const childrenWireCache = new WeakMap<ZNode, { childCreates: number; numChildren: number; bytes: Buffer }>();
 
+/** The fields a node's later transactions change. */
+export interface ZNodeState {
+  mzxid: number;
+  pzxid: number;
+  mtime: number;
+  version: number;
+  childCreates: number;
+  aversion: number;
+}
+
 export class ZNode {
   /** The node's bytes, one char per byte (latin1); null when the client stored null. */
   dataBytes: string | null;
@@ -130,16 +140,21 @@ export class ZNode {
     return bytes;
   }
 
+  /** Takes over what changes after creation (snapshot load, copy-on-write). */
+  restoreState(s: ZNodeState): this {
+    this.mzxid = s.mzxid;
+    this.pzxid = s.pzxid;
+    this.mtime = s.mtime;
+    this.version = s.version;
+    this.childCreates = s.childCreates;
+    this.aversion = s.aversion;
+    return this;
+  }
+
   /** A copy for copy-on-write: the children set is shared (snapshots do not read it). */
   clone(): ZNode {
-    const c = new ZNode(this.dataBytes, this.acl, this.czxid, this.ctime, NodeKind.persistent, NO_OWNER, 0);
+    const c = new ZNode(this.dataBytes, this.acl, this.czxid, this.ctime, NodeKind.persistent, NO_OWNER, 0).restoreState(this);
     c.ephemeralOwner = this.ephemeralOwner;
-    c.mzxid = this.mzxid;
-    c.pzxid = this.pzxid;
-    c.mtime = this.mtime;
-    c.version = this.version;
-    c.childCreates = this.childCreates;
-    c.aversion = this.aversion;
     c.children = this.children;
     return c;
   }

@@ -25,6 +25,8 @@ import { clientIpId, hasPermission } from '../core/acl.js';
 import type { Watcher } from '../core/watches.js';
 import type { ReadContext, ReadResult } from './handlers/read.js';
 import type { ZkServer } from './server.js';
+import { addLatency, freshTraffic } from './traffic.js';
+import type { TrafficCounters } from './traffic.js';
 
 interface Slot {
   xid: number;
@@ -36,13 +38,7 @@ interface Slot {
   closeAfter: boolean;
 }
 
-export interface ConnectionStats {
-  packetsReceived: number;
-  packetsSent: number;
-  minLatencyMs: number;
-  maxLatencyMs: number;
-  totalLatencyMs: number;
-  latencyCount: number;
+export interface ConnectionStats extends TrafficCounters {
   lastOpcode: number;
   lastCxid: number;
   lastZxid: number;
@@ -395,11 +391,8 @@ export class ClientConnection implements Watcher {
     const s = this.stats;
     s.lastLatencyMs = ms;
     s.lastResponseMs = Date.now();
-    s.totalLatencyMs += ms;
-    s.latencyCount++;
-    if (ms < s.minLatencyMs) s.minLatencyMs = ms;
-    if (ms > s.maxLatencyMs) s.maxLatencyMs = ms;
-    this.server.recordLatency(ms);
+    addLatency(s, ms);
+    addLatency(this.server.counters, ms);
   }
 
   mayRead(acl: readonly ACL[]): boolean {
@@ -479,19 +472,7 @@ export class ClientConnection implements Watcher {
 }
 
 function freshStats(): ConnectionStats {
-  return {
-    packetsReceived: 0,
-    packetsSent: 0,
-    minLatencyMs: Number.POSITIVE_INFINITY,
-    maxLatencyMs: 0,
-    totalLatencyMs: 0,
-    latencyCount: 0,
-    lastOpcode: 0,
-    lastCxid: 0,
-    lastZxid: 0,
-    lastResponseMs: 0,
-    lastLatencyMs: 0,
-  };
+  return { ...freshTraffic(), lastOpcode: 0, lastCxid: 0, lastZxid: 0, lastResponseMs: 0, lastLatencyMs: 0 };
 }
 
 /**

@@ -23,6 +23,8 @@ import type { TxnEntry } from '../core/txn.js';
 import type { Replica } from '../replica/replica.js';
 import type { Clock } from '../platform/clock.js';
 import { ClientConnection } from './connection.js';
+import { freshTraffic } from './traffic.js';
+import type { TrafficCounters } from './traffic.js';
 import * as reads from './handlers/read.js';
 import type { ReadContext, ReadResult } from './handlers/read.js';
 import { WRITE_OPCODES, decodeWrite, replyFor } from './handlers/write.js';
@@ -47,13 +49,7 @@ const READ_HANDLERS: ReadonlyMap<number, ReadHandler> = new Map<number, ReadHand
   [OpCode.multiRead, reads.multiRead],
 ]);
 
-export interface ServerCounters {
-  packetsReceived: number;
-  packetsSent: number;
-  minLatencyMs: number;
-  maxLatencyMs: number;
-  totalLatencyMs: number;
-  latencyCount: number;
+export interface ServerCounters extends TrafficCounters {
   authFailed: number;
   connectionRejected: number;
   sessionsExpired: number;
@@ -349,14 +345,6 @@ export class ZkServer {
     for (const conn of [...this.throttled]) conn.maybeResume();
   }
 
-  recordLatency(ms: number): void {
-    const c = this.counters;
-    c.totalLatencyMs += ms;
-    c.latencyCount++;
-    if (ms < c.minLatencyMs) c.minLatencyMs = ms;
-    if (ms > c.maxLatencyMs) c.maxLatencyMs = ms;
-  }
-
   resetCounters(): void {
     Object.assign(this.counters, freshCounters());
   }
@@ -371,15 +359,5 @@ export class ZkServer {
 }
 
 function freshCounters(): ServerCounters {
-  return {
-    packetsReceived: 0,
-    packetsSent: 0,
-    minLatencyMs: Number.POSITIVE_INFINITY,
-    maxLatencyMs: 0,
-    totalLatencyMs: 0,
-    latencyCount: 0,
-    authFailed: 0,
-    connectionRejected: 0,
-    sessionsExpired: 0,
-  };
+  return { ...freshTraffic(), authFailed: 0, connectionRejected: 0, sessionsExpired: 0 };
 }
