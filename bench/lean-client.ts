@@ -46,6 +46,8 @@ export class LeanSession {
   readonly socket: net.Socket;
   sessionId = 0n;
   private acc: Buffer = Buffer.alloc(0);
+  private partial: Buffer | null = null;
+  private partialFill = 0;
   private readonly pending: Pending[] = [];
   private head = 0;
   private nextXid = 1;
@@ -175,15 +177,47 @@ export class LeanSession {
     for (const w of this.closeWaiters.splice(0)) w();
   }
 
+  /**
+   * A frame longer than the chunk in hand goes into a buffer of its full size, filled as chunks
+   * arrive: joining the backlog with each chunk would copy a 512 KiB reply many times over.
+   */
   private onData(chunk: Buffer): void {
-    let buf = this.acc.length === 0 ? chunk : Buffer.concat([this.acc, chunk]);
+    let buf = chunk;
+    if (this.partial !== null) {
+      const n = Math.min(this.partial.length - this.partialFill, chunk.length);
+      chunk.copy(this.partial, this.partialFill, 0, n);
+      this.partialFill += n;
+      if (this.partialFill < this.partial.length) return;
+      const whole = this.partial;
+      this.partial = null;
+      if (this.parse(whole) < 0) return;
+      buf = chunk.subarray(n);
+      if (buf.length === 0) return;
+    } else if (this.acc.length > 0) {
+      buf = Buffer.concat([this.acc, buf]);
+      this.acc = Buffer.alloc(0);
+    }
+    const off = this.parse(buf);
+    if (off < 0 || off >= buf.length) return;
+    const rest = buf.subarray(off);
+    if (rest.length < 4) {
+      this.acc = Buffer.from(rest);
+      return;
+    }
+    this.partial = Buffer.allocUnsafe(4 + rest.readInt32BE(0));
+    rest.copy(this.partial, 0);
+    this.partialFill = rest.length;
+  }
+
+  /** Handles every complete frame in buf; returns where the unfinished tail starts, or -1 after a fatal error. */
+  private parse(buf: Buffer): number {
     let off = 0;
     while (buf.length - off >= 4) {
       const len = buf.readInt32BE(off);
       if (len < 0 || len > FRAME_MAX) {
         this.onProtocolError?.(`bad frame length ${len}`);
         this.socket.destroy();
-        return;
+        return -1;
       }
       if (buf.length - off - 4 < len) break;
       const start = off + 4;
@@ -224,8 +258,7 @@ export class LeanSession {
       }
       p.onReply(err, buf.subarray(start + 16, off), p.sentAt, zxid);
     }
-    this.acc = off >= buf.length ? Buffer.alloc(0) : buf.subarray(off);
-    if (this.acc.length > 0 && this.acc.byteOffset > 0 && this.acc.length < 4096) this.acc = Buffer.from(this.acc);
+    return off;
   }
 
   private dispatchEvent(body: Buffer, zxid: bigint): void {
