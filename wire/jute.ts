@@ -49,6 +49,19 @@ export class JuteReader {
     return this.end - this.pos;
   }
 
+  /** Consumes the next bytes if they equal `expected` (a record seen before); otherwise reads nothing. */
+  skipIfNext(expected: Uint8Array): boolean {
+    const n = expected.length;
+    if (this.end - this.pos < n || this.buf.compare(expected, 0, n, this.pos, this.pos + n) !== 0) return false;
+    this.pos += n;
+    return true;
+  }
+
+  /** A copy of the bytes read since `start` (an earlier offset). */
+  copySince(start: number): Buffer {
+    return Buffer.from(this.buf.subarray(start, this.pos));
+  }
+
   private need(bytes: number, what: string): void {
     if (this.end - this.pos < bytes) {
       throw new JuteError('JUTE_UNDERFLOW', `need ${bytes} bytes for ${what} at offset ${this.pos}, have ${this.end - this.pos}`);

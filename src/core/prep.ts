@@ -10,6 +10,7 @@ import { invalidPathReason, parentOf, SYSTEM_PATHS } from './path.js';
 import { NodeKind, TxnType } from './txn.js';
 import type { NodeKindValue, Txn } from './txn.js';
 import type { DataTree } from './tree.js';
+import { dataToString } from './znode.js';
 
 /** What prep needs to know of a node: the committed node or its outstanding change. */
 interface NodeRecord {
@@ -220,7 +221,7 @@ export class Prep {
       type: TxnType.create,
       opcode,
       path: fullPath,
-      data: req.data,
+      data: dataToString(req.data),
       acl,
       kind,
       ephemeralOwner: owner,
@@ -276,7 +277,7 @@ export class Prep {
     this.check(node.acl, Perms.WRITE, auth);
     if (req.version !== -1 && req.version !== node.version) throw new PrepError(ErrorCode.BadVersion);
     this.put(req.path, { ...node, version: node.version + 1, zxid });
-    return { type: TxnType.setData, path: req.path, data: req.data };
+    return { type: TxnType.setData, path: req.path, data: dataToString(req.data) };
   }
 
   private prepSetACL(req: SetACLRequest, auth: AuthIds, zxid: number): Txn {

@@ -7,7 +7,7 @@ import { NodeKind, TxnType } from './txn.js';
 import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
 import { parentOf } from './path.js';
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
-import { ZNode, dataToString } from './znode.js';
+import { ZNode } from './znode.js';
 
 export { ZNode };
 
@@ -93,6 +93,13 @@ export class DataTree {
   private snapshotFresh: Set<ZNode> | null = null;
   private aclIntern = new Map<string, ACL[]>();
   private lastInterned: ACL[] | null = null;
+  /**
+   * The parent of the last create, already made writable: creates come in runs under one
+   * parent, and a lookup in a map of a million paths is a cache miss. Dropped on any delete,
+   * copy-on-write or snapshot change, so it never outlives the node it names.
+   */
+  private createParentPath = '';
+  private createParent: ZNode | null = null;
 
   constructor() {
     const root = new ZNode('', this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0);
@@ -193,7 +200,7 @@ export class DataTree {
       case TxnType.setData: {
         const node = this.writable(txn.path);
         this.approximateDataSize += (txn.data?.length ?? 0) - node.dataLength;
-        node.dataBytes = dataToString(txn.data);
+        node.dataBytes = txn.data;
         node.version++;
         node.mzxid = h.zxid;
         node.mtime = h.timeMs;
@@ -220,11 +227,13 @@ export class DataTree {
   }
 
   private create(h: TxnHeader, txn: Extract<Txn, { type: typeof TxnType.create }>, triggers: WatchTrigger[] | null): OpResult {
-    const parentPath = parentOf(txn.path);
-    const parent = this.writable(parentPath);
-    if (this.nodes.has(txn.path)) throw new TreeInvariantError(`create of existing ${txn.path} at zxid ${h.zxid}`);
-    const node = new ZNode(dataToString(txn.data), this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs);
+    const parent = this.parentForCreate(txn.path);
+    const node = new ZNode(txn.data, this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs);
+    const sizeBefore = this.nodes.size;
     this.nodes.set(txn.path, node);
+    // One hash lookup instead of has + set. Prep never lets this happen; if the log says
+    // otherwise the tree is already wrong, and the server stops rather than diverge.
+    if (this.nodes.size === sizeBefore) throw new TreeInvariantError(`create of existing ${txn.path} at zxid ${h.zxid}`);
     this.snapshotFresh?.add(node);
     parent.addChild(txn.path);
     parent.childCreates++;
@@ -241,11 +250,28 @@ export class DataTree {
     }
     if (triggers === null) return REPLAYED;
     triggers.push({ path: txn.path, type: EventType.NodeCreated, acl: node.acl });
-    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl });
+    triggers.push({ path: parentOf(txn.path), type: EventType.NodeChildrenChanged, acl: parent.acl });
     return { kind: 'create', opcode: txn.opcode, path: txn.path, stat: statOf(node) };
   }
 
+  private parentForCreate(path: string): ZNode {
+    const cut = path.lastIndexOf('/');
+    const cached = this.createParent;
+    if (cached !== null && cut > 0 && cut === this.createParentPath.length && path.startsWith(this.createParentPath)) return cached;
+    const parentPath = cut <= 0 ? '/' : path.slice(0, cut);
+    const parent = this.writable(parentPath);
+    this.createParentPath = parentPath;
+    this.createParent = parent;
+    return parent;
+  }
+
+  private forgetCreateParent(): void {
+    this.createParent = null;
+    this.createParentPath = '';
+  }
+
   private deleteNode(path: string, zxid: number, triggers: WatchTrigger[] | null): void {
+    this.forgetCreateParent();
     const node = this.nodes.get(path);
     if (node === undefined) throw new TreeInvariantError(`delete of missing ${path} at zxid ${zxid}`);
     const parentPath = parentOf(path);
@@ -283,6 +309,7 @@ export class DataTree {
     if (node === undefined) throw new TreeInvariantError(`no node ${path}`);
     if (this.snapshotFresh === null || this.snapshotFresh.has(node)) return node;
     const clone = node.clone();
+    this.forgetCreateParent();
     this.snapshotFresh.add(clone);
     this.nodes.set(path, clone);
     return clone;
@@ -295,18 +322,21 @@ export class DataTree {
   beginSnapshot(): { zxid: number; nodes: Array<[string, ZNode]>; sessions: SessionRecord[]; end: () => void } {
     const fresh = new Set<ZNode>();
     this.snapshotFresh = fresh;
+    this.forgetCreateParent();
     return {
       zxid: this.lastZxid,
       nodes: Array.from(this.nodes),
       sessions: Array.from(this.sessions.values()),
       end: () => {
         if (this.snapshotFresh === fresh) this.snapshotFresh = null;
+        this.forgetCreateParent();
       },
     };
   }
 
   /** Rebuild from snapshot contents (the tree must be fresh). */
   load(zxid: number, nodes: Iterable<[string, ZNode]>, sessions: Iterable<SessionRecord>): void {
+    this.forgetCreateParent();
     this.nodes.clear();
     this.ephemerals.clear();
     this.containers.clear();

@@ -28,7 +28,8 @@ export type Txn =
       /** Client opcode (1, 15, 19, 21) so replies and multi results echo the request's form. */
       opcode: number;
       path: string;
-      data: Buffer | null;
+      /** The node's bytes as latin1 (one char per byte), as the tree keeps them. */
+      data: string | null;
       acl: ACL[];
       kind: NodeKindValue;
       ephemeralOwner: bigint;
@@ -36,7 +37,7 @@ export type Txn =
     }
   | { type: typeof TxnType.delete; path: string }
   | { type: typeof TxnType.deleteContainer; path: string }
-  | { type: typeof TxnType.setData; path: string; data: Buffer | null }
+  | { type: typeof TxnType.setData; path: string; data: string | null }
   | { type: typeof TxnType.setACL; path: string; acl: ACL[] }
   | { type: typeof TxnType.check; path: string }
   | { type: typeof TxnType.multi; ops: Txn[] }
@@ -60,10 +61,22 @@ function writeAcl(w: JuteWriter, acl: readonly ACL[]): void {
   for (const a of acl) ACL.write(w, a);
 }
 
+/**
+ * The last ACL list decoded and its bytes: nearly every create in a log carries the same ACL,
+ * so replay compares bytes instead of decoding two strings per entry. The list is shared and
+ * never mutated (the tree interns ACL lists anyway).
+ */
+let lastAclBytes: Buffer | null = null;
+let lastAcl: ACL[] = [];
+
 function readAcl(r: JuteReader): ACL[] {
+  if (lastAclBytes !== null && r.skipIfNext(lastAclBytes)) return lastAcl;
+  const start = r.offset;
   const n = r.readVectorLength();
   const out: ACL[] = [];
   for (let i = 0; i < n; i++) out.push(ACL.read(r));
+  lastAclBytes = r.copySince(start);
+  lastAcl = out;
   return out;
 }
 
@@ -81,7 +94,7 @@ function writeTxn(w: JuteWriter, t: Txn): void {
     case TxnType.create:
       w.writeInt(t.opcode);
       w.writeUString(t.path);
-      w.writeBuffer(t.data);
+      w.writeLatin1Buffer(t.data);
       writeAcl(w, t.acl);
       w.writeInt(t.kind);
       w.writeLong(t.ephemeralOwner);
@@ -94,7 +107,7 @@ function writeTxn(w: JuteWriter, t: Txn): void {
       return;
     case TxnType.setData:
       w.writeUString(t.path);
-      w.writeBuffer(t.data);
+      w.writeLatin1Buffer(t.data);
       return;
     case TxnType.setACL:
       w.writeUString(t.path);
@@ -128,7 +141,7 @@ function readTxn(r: JuteReader): Txn {
         type,
         opcode: r.readInt(),
         path: r.readUString() ?? '',
-        data: r.readBuffer(),
+        data: r.readBufferAsLatin1(),
         acl: readAcl(r),
         kind: readKind(r.readInt()),
         ephemeralOwner: r.readLong(),
@@ -139,7 +152,7 @@ function readTxn(r: JuteReader): Txn {
     case TxnType.check:
       return { type, path: r.readUString() ?? '' };
     case TxnType.setData:
-      return { type, path: r.readUString() ?? '', data: r.readBuffer() };
+      return { type, path: r.readUString() ?? '', data: r.readBufferAsLatin1() };
     case TxnType.setACL:
       return { type, path: r.readUString() ?? '', acl: readAcl(r) };
     case TxnType.multi: {

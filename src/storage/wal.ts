@@ -35,7 +35,7 @@ export interface WalOptions {
 
 export interface WalOpenResult {
   wal: WriteAheadLog;
-  /** Every valid entry with index > afterIndex, in order. */
+  /** Every valid entry with index > afterIndex, in order: views into the segment files read, to replay and drop. */
   entries: LogEntry[];
   tornTail: TornTail | null;
 }

@@ -59,13 +59,13 @@ test('a snapshot taken while the tree changes shows the tree exactly as it was w
     tree.apply({ header: { sessionId: 0n, cxid: 0, zxid, timeMs: zxid }, txn });
   };
   const mk = (p: string): void =>
-    apply({ type: TxnType.create, opcode: OpCode.create2, path: p, data: Buffer.from(p), acl: [...OPEN_ACL_UNSAFE], kind: NodeKind.persistent, ephemeralOwner: 0n, ttlMs: 0 });
+    apply({ type: TxnType.create, opcode: OpCode.create2, path: p, data: p, acl: [...OPEN_ACL_UNSAFE], kind: NodeKind.persistent, ephemeralOwner: 0n, ttlMs: 0 });
   mk('/a');
   mk('/a/b');
   mk('/c');
   const before = dump(tree);
   const frozen = tree.beginSnapshot();
-  apply({ type: TxnType.setData, path: '/a', data: Buffer.from('changed') });
+  apply({ type: TxnType.setData, path: '/a', data: 'changed' });
   apply({ type: TxnType.delete, path: '/a/b' });
   mk('/d');
   const w = new JuteWriter();
