@@ -6,11 +6,9 @@ import {
   ExistsRequest,
   GetChildrenRequest,
   GetDataRequest,
-  JuteReader,
   OpCode,
   Perms,
   SetDataRequest,
-  readMultiResponse,
   writeMultiRequest,
 } from '../wire/index.js';
 import type { ACL, MultiOp } from '../wire/index.js';
@@ -94,14 +92,46 @@ const isData512k: Check = (b) => (b.length === 4 + VALUE_512K.length + STAT_BYTE
 const hasChildren: Check = (b) => (b.length >= 4 && b.readInt32BE(0) === CHILDREN ? 0 : ClientError.BadReply);
 const createdPath: Check = (b) => (b.length >= 4 && b.readInt32BE(0) > 0 ? 0 : ClientError.BadReply);
 
+/**
+ * Checks a multi reply without decoding it into objects (the generator must stay cheap):
+ * `expected` results, each of a known type with a well-formed body, none an error.
+ */
 const multiOkOf = (expected: number): Check => (b) => {
-  try {
-    const results = readMultiResponse(new JuteReader(b));
-    if (results.length !== expected) return ClientError.BadReply;
-    for (const r of results) if (r.type === OpCode.error && r.err !== 0) return r.err;
-    return 0;
-  } catch {
-    return ClientError.BadReply;
+  let off = 0;
+  let count = 0;
+  const need = (n: number): boolean => off + n <= b.length;
+  for (;;) {
+    if (!need(9)) return ClientError.BadReply;
+    const type = b.readInt32BE(off);
+    const done = b[off + 4] !== 0;
+    off += 9;
+    if (done) return count === expected && off === b.length ? 0 : ClientError.BadReply;
+    count++;
+    switch (type) {
+      case OpCode.create:
+      case OpCode.create2: {
+        if (!need(4)) return ClientError.BadReply;
+        const len = b.readInt32BE(off);
+        off += 4 + Math.max(0, len) + (type === OpCode.create2 ? STAT_BYTES : 0);
+        break;
+      }
+      case OpCode.setData:
+        off += STAT_BYTES;
+        break;
+      case OpCode.delete:
+      case OpCode.check:
+        break;
+      case OpCode.error: {
+        if (!need(4)) return ClientError.BadReply;
+        const err = b.readInt32BE(off);
+        if (err !== 0) return err;
+        off += 4;
+        break;
+      }
+      default:
+        return ClientError.BadReply;
+    }
+    if (off > b.length) return ClientError.BadReply;
   }
 };
 const multiOk = multiOkOf(10);
@@ -255,23 +285,27 @@ export function generator(workload: string, id: string, fill?: FillPlan): Genera
       const r: Req = { frame: req.setData(`/bench/set/s-${id}`, VALUE_512K), check: isStat };
       return () => r;
     }
-    case 'createDelete':
-      return (seq) => {
-        const p = `/bench/cd/n-${id}-${seq >> 1}`;
-        return seq % 2 === 0 ? { frame: req.create(p, VALUE_100), check: createdPath } : { frame: req.delete(p), check: ok };
-      };
+    case 'createDelete': {
+      // One path per session, created and deleted in turn: the server applies a session's
+      // requests in order, so each create finds the path free. Fixed frames keep the client cheap.
+      const p = `/bench/cd/n-${id}`;
+      const create: Req = { frame: req.create(p, VALUE_100), check: createdPath };
+      const del: Req = { frame: req.delete(p), check: ok };
+      return (seq) => (seq % 2 === 0 ? create : del);
+    }
     case 'mix': {
       const read: Req = { frame: req.getData('/bench/data'), check: isData1k };
       const write: Req = { frame: req.setData('/bench/data', VALUE_1K), check: isStat };
       return (seq) => (seq % 10 === 9 ? write : read);
     }
-    case 'multi':
-      return (seq) => {
-        const ops: MultiOp[] = [];
-        for (let k = 0; k < 5; k++) ops.push({ type: OpCode.create, req: { path: `/bench/multi/m-${id}-${seq}-${k}`, data: VALUE_100, acl: OPEN_ACL, flags: 0 } });
-        for (let k = 0; k < 5; k++) ops.push({ type: OpCode.delete, req: { path: `/bench/multi/m-${id}-${seq}-${k}`, version: -1 } });
-        return { frame: req.multi(ops), check: multiOk };
-      };
+    case 'multi': {
+      // Each multi creates and deletes the same 5 nodes, so every request of a session can be one frame.
+      const ops: MultiOp[] = [];
+      for (let k = 0; k < 5; k++) ops.push({ type: OpCode.create, req: { path: `/bench/multi/m-${id}-${k}`, data: VALUE_100, acl: OPEN_ACL, flags: 0 } });
+      for (let k = 0; k < 5; k++) ops.push({ type: OpCode.delete, req: { path: `/bench/multi/m-${id}-${k}`, version: -1 } });
+      const r: Req = { frame: req.multi(ops), check: multiOk };
+      return () => r;
+    }
     case 'memory':
     case 'recovery':
       if (fill === undefined) throw new Error(`workload ${workload} needs a fill plan`);

@@ -72,6 +72,7 @@ export function fixupACL(acl: readonly ACL[] | null, auth: AuthIds): ACL[] | nul
 }
 
 function dedupe(acl: ACL[]): ACL[] {
+  if (acl.length < 2) return acl;
   const seen = new Set<string>();
   return acl.filter((a) => {
     const key = `${a.perms}|${a.id.scheme}|${a.id.id}`;

@@ -3,7 +3,7 @@
 // (outstanding changes), so pipelined writes see each other. Checks run in ZooKeeper's order:
 // the first failure decides the error code.
 import { CreateMode, ErrorCode, OpCode, Perms } from '../../wire/index.js';
-import type { ACL, CheckVersionRequest, CreateTTLRequest, DeleteRequest, MultiOp, SetACLRequest, SetDataRequest } from '../../wire/index.js';
+import type { ACL, CheckVersionRequest, CreateRequest, CreateTTLRequest, DeleteRequest, MultiOp, SetACLRequest, SetDataRequest } from '../../wire/index.js';
 import { fixupACL, hasPermission } from './acl.js';
 import type { AuthIds } from './acl.js';
 import { invalidPathReason, parentOf, SYSTEM_PATHS } from './path.js';
@@ -118,7 +118,7 @@ export class Prep {
       case OpCode.create2:
       case OpCode.createContainer:
       case OpCode.createTTL:
-        return this.prepCreate(request.opcode, request.req, sessionId, auth, zxid);
+        return this.prepCreate(request.opcode, request.req, request.req.ttl, sessionId, auth, zxid);
       case OpCode.delete:
         return this.prepDelete(request.req, auth, zxid);
       case OpCode.deleteContainer:
@@ -172,14 +172,15 @@ export class Prep {
     if (invalidPathReason(path) !== null) throw new PrepError(ErrorCode.BadArguments);
   }
 
-  private prepCreate(opcode: number, req: CreateTTLRequest, sessionId: bigint, auth: AuthIds, zxid: number): Txn {
+  /** `ttl` apart from the request: multi's create ops carry none (-1). */
+  private prepCreate(opcode: number, req: CreateRequest, ttl: bigint, sessionId: bigint, auth: AuthIds, zxid: number): Txn {
     const flags = req.flags;
     if (!Number.isInteger(flags) || flags < 0 || flags > 6) throw new PrepError(ErrorCode.BadArguments);
     const ttlMode = flags === CreateMode.PERSISTENT_WITH_TTL || flags === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL;
     if (ttlMode && !this.opts.extendedTypesEnabled) throw new PrepError(ErrorCode.Unimplemented);
     // validateTTL: TTL modes need 0 < ttl <= 2^40-1; other modes must not carry one (op 21 does).
     if (ttlMode) {
-      if (opcode !== OpCode.createTTL || req.ttl <= 0n || req.ttl > BigInt(TTL_MAX_MS)) throw new PrepError(ErrorCode.BadArguments);
+      if (opcode !== OpCode.createTTL || ttl <= 0n || ttl > BigInt(TTL_MAX_MS)) throw new PrepError(ErrorCode.BadArguments);
     } else if (opcode === OpCode.createTTL) {
       throw new PrepError(ErrorCode.BadArguments);
     }
@@ -225,7 +226,7 @@ export class Prep {
       acl,
       kind,
       ephemeralOwner: owner,
-      ttlMs: kind === NodeKind.ttl ? Number(req.ttl) : 0,
+      ttlMs: kind === NodeKind.ttl ? Number(ttl) : 0,
     };
   }
 
@@ -308,8 +309,7 @@ export class Prep {
     let failedErr: number = ErrorCode.OK;
     try {
       for (const [i, op] of ops.entries()) {
-        const sub = this.multiSubRequest(op);
-        const txn = this.prepareOne(sub, sessionId, auth, zxid);
+        const txn = this.prepSubOp(op, sessionId, auth, zxid);
         txns.push(txn);
         if (txn.type === TxnType.error) {
           failedAt = i;
@@ -339,20 +339,21 @@ export class Prep {
     return { type: TxnType.multi, ops: results };
   }
 
-  private multiSubRequest(op: MultiOp): WriteRequest {
+  /** One op of a write multi, prepped straight from its record (no request wrapper per op). */
+  private prepSubOp(op: MultiOp, sessionId: bigint, auth: AuthIds, zxid: number): Txn {
     switch (op.type) {
       case OpCode.create:
       case OpCode.create2:
       case OpCode.createContainer:
-        return { opcode: op.type, req: { ...op.req, ttl: -1n } };
+        return this.prepCreate(op.type, op.req, -1n, sessionId, auth, zxid);
       case OpCode.createTTL:
-        return { opcode: op.type, req: op.req };
+        return this.prepCreate(op.type, op.req, op.req.ttl, sessionId, auth, zxid);
       case OpCode.delete:
-        return { opcode: op.type, req: op.req };
+        return this.prepDelete(op.req, auth, zxid);
       case OpCode.setData:
-        return { opcode: op.type, req: op.req };
+        return this.prepSetData(op.req, auth, zxid);
       case OpCode.check:
-        return { opcode: op.type, req: op.req };
+        return this.prepCheck(op.req, auth);
       case OpCode.getData:
       case OpCode.getChildren:
         // Read ops inside a write multi: ZooKeeper refuses the whole request.

@@ -25,7 +25,8 @@ export interface WatchTrigger {
 }
 
 export type OpResult =
-  | { kind: 'create'; opcode: number; path: string; stat: StatNumbers }
+  /** stat is null for a plain create (opcode 1), whose reply carries only the path. */
+  | { kind: 'create'; opcode: number; path: string; stat: StatNumbers | null }
   | { kind: 'setData'; stat: StatNumbers }
   | { kind: 'setACL'; stat: StatNumbers }
   | { kind: 'delete' }
@@ -251,7 +252,7 @@ export class DataTree {
     if (triggers === null) return REPLAYED;
     triggers.push({ path: txn.path, type: EventType.NodeCreated, acl: node.acl });
     triggers.push({ path: parentOf(txn.path), type: EventType.NodeChildrenChanged, acl: parent.acl });
-    return { kind: 'create', opcode: txn.opcode, path: txn.path, stat: statOf(node) };
+    return { kind: 'create', opcode: txn.opcode, path: txn.path, stat: txn.opcode === OpCode.create ? null : statOf(node) };
   }
 
   private parentForCreate(path: string): ZNode {
@@ -367,20 +368,3 @@ export class DataTree {
     this.lastZxid = zxid;
   }
 }
-
-/** Multi results in ZooKeeper's reply form: each sub-op echoes its own type. */
-export function opcodeOfResult(r: OpResult): number {
-  switch (r.kind) {
-    case 'create':
-      return r.opcode === OpCode.create ? OpCode.create : OpCode.create2;
-    case 'setData':
-      return OpCode.setData;
-    case 'delete':
-      return OpCode.delete;
-    case 'check':
-      return OpCode.check;
-    default:
-      return OpCode.error;
-  }
-}
-

@@ -15,7 +15,6 @@ import {
 } from '../../../wire/index.js';
 import type { JuteReader, JuteWriter, MultiResultOut } from '../../../wire/index.js';
 import type { WriteRequest } from '../../core/prep.js';
-import { opcodeOfResult } from '../../core/tree.js';
 import type { OpResult } from '../../core/tree.js';
 
 /** Client opcodes that go through the log. */
@@ -67,15 +66,17 @@ export function replyFor(result: OpResult): WriteReply {
   switch (result.kind) {
     case 'error':
       return { err: result.err };
-    case 'create':
-      if (result.opcode === OpCode.create) return { err: 0, write: (w) => w.writeUString(result.path) };
+    case 'create': {
+      const stat = result.stat;
+      if (stat === null) return { err: 0, write: (w) => w.writeUString(result.path) };
       return {
         err: 0,
         write: (w) => {
           w.writeUString(result.path);
-          writeStatNumbers(w, result.stat);
+          writeStatNumbers(w, stat);
         },
       };
+    }
     case 'setData':
     case 'setACL':
       return { err: 0, write: (w) => writeStatNumbers(w, result.stat) };
@@ -91,10 +92,9 @@ export function replyFor(result: OpResult): WriteReply {
 }
 
 function multiResultOf(r: OpResult): MultiResultOut {
-  const type = opcodeOfResult(r);
   switch (r.kind) {
     case 'create':
-      return type === OpCode.create ? { type: OpCode.create, path: r.path } : { type: OpCode.create2, path: r.path, stat: r.stat };
+      return r.stat === null ? { type: OpCode.create, path: r.path } : { type: OpCode.create2, path: r.path, stat: r.stat };
     case 'setData':
       return { type: OpCode.setData, stat: r.stat };
     case 'delete':
