@@ -20,6 +20,15 @@ export function dataToString(data: Buffer | null): string | null {
   return data === null ? null : data.toString('latin1');
 }
 
+const TIME_SPLIT = 2 ** 30;
+/** Truncating division keeps t = hi·2^30 + lo exact for every safe integer, negative ones too. */
+function timeHi(timeMs: number): number {
+  return (timeMs / TIME_SPLIT) | 0;
+}
+function timeLo(timeMs: number): number {
+  return (timeMs % TIME_SPLIT) | 0;
+}
+
 function ownerFor(kind: NodeKindValue, owner: bigint, ttlMs: number): bigint {
   switch (kind) {
     case NodeKind.ephemeral:
@@ -57,8 +66,13 @@ export class ZNode {
   czxid: number;
   mzxid: number;
   pzxid: number;
-  ctime: number;
-  mtime: number;
+  // Times are ms since the epoch, beyond V8's small integers: a plain field would hold a boxed
+  // double, a separate 16-byte heap object per time per node for the GC to trace. Split into
+  // two small integers (t = hi·2^30 + lo) they stay inside the node.
+  private ctimeHi: number;
+  private ctimeLo: number;
+  private mtimeHi: number;
+  private mtimeLo: number;
   version: number;
   /** Child creates ever made (ZooKeeper's persisted cversion); sequence suffixes come from it. */
   childCreates: number;
@@ -74,13 +88,28 @@ export class ZNode {
     this.czxid = zxid;
     this.mzxid = zxid;
     this.pzxid = zxid;
-    this.ctime = timeMs;
-    this.mtime = timeMs;
+    this.ctimeHi = timeHi(timeMs);
+    this.ctimeLo = timeLo(timeMs);
+    this.mtimeHi = this.ctimeHi;
+    this.mtimeLo = this.ctimeLo;
     this.version = 0;
     this.childCreates = 0;
     this.aversion = 0;
     this.ephemeralOwner = ownerFor(kind, owner, ttlMs);
     this.children = null;
+  }
+
+  get ctime(): number {
+    return this.ctimeHi * TIME_SPLIT + this.ctimeLo;
+  }
+
+  get mtime(): number {
+    return this.mtimeHi * TIME_SPLIT + this.mtimeLo;
+  }
+
+  set mtime(timeMs: number) {
+    this.mtimeHi = timeHi(timeMs);
+    this.mtimeLo = timeLo(timeMs);
   }
 
   get kind(): NodeKindValue {
