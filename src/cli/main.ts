@@ -4,11 +4,11 @@
 // Exit codes: 0 clean stop, 1 start-up or runtime failure, 2 bad configuration or usage.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as v8 from 'node:v8';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { Logger } from '../platform/log.js';
 import { createLogger } from '../platform/log.js';
+import { capHeapGrowth } from '../platform/heap-growth.js';
 import { FOUR_LETTER_WORDS, STMK_ARGUMENT_BYTES } from '../server/four-letter.js';
 import { ConfigError, buildConfig } from './zoocfg.js';
 import { VERSION } from '../version.js';
@@ -17,6 +17,7 @@ const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 const HEAP_GROWING_PERCENT = 50;
 const LOW_MEMORY_HEAP_GROWING_PERCENT = 20;
+const HEAP_CAP_FROM_BYTES = 128 * 2 ** 20;
 
 interface StartArgs {
   config?: string | undefined;
@@ -63,13 +64,12 @@ async function runStart(args: StartArgs): Promise<void> {
     const { config, warnings } = buildConfig({ ...cfg, overrides, overrideFlags, cwd: process.cwd() });
     log = createLogger();
     for (const warning of warnings) log.warn(warning);
-    // V8 lets the heap grow to about twice the live data between full collections, so a large
-    // tree costs twice its size in RSS. Capping each step at +50 % saves ~20 % of RSS with a
-    // million znodes at no measurable fill-rate cost; --low-memory caps it at +20 % (~30 % less
-    // RSS, fills ~30 % slower). Figures: bench/README.md, memory workload.
-    const heapGrowingPercent = args['low-memory'] === true ? LOW_MEMORY_HEAP_GROWING_PERCENT : HEAP_GROWING_PERCENT;
-    v8.setFlagsFromString(`--heap-growing-percent=${heapGrowingPercent}`);
-    if (args['low-memory'] === true) log.info({ heapGrowingPercent }, 'low-memory mode: the heap grows by at most 20 % between full collections');
+    // Once the heap passes 128 MiB it may grow by at most 50 % between full collections (V8's
+    // default lets RSS reach about twice the live data): ~20 % less RSS with a million znodes
+    // at the same fill rate. --low-memory: 20 %, ~25 % less, fills ~10-30 % slower. bench/README.md.
+    const lowMemory = args['low-memory'] === true;
+    capHeapGrowth({ percent: lowMemory ? LOW_MEMORY_HEAP_GROWING_PERCENT : HEAP_GROWING_PERCENT, fromBytes: HEAP_CAP_FROM_BYTES, log });
+    if (lowMemory) log.info({ heapGrowingPercent: LOW_MEMORY_HEAP_GROWING_PERCENT }, 'low-memory mode: a large heap grows by at most 20 % between full collections');
     // Loaded on demand so that --help and four-letter work without the server modules.
     const { startServer } = await import('../server/index.js');
     const server = await startServer(config, log);
@@ -211,7 +211,7 @@ async function main(argv: string[]): Promise<void> {
       .option('data-log-dir', { type: 'string', describe: 'Separate directory for the write-ahead log (put it on a fast disk). zoo.cfg: dataLogDir. Default: the data dir.' })
       .option('tick-time', { type: 'string', describe: 'Base time unit in ms; session timeouts default to 2x..20x this. zoo.cfg: tickTime. Default: 2000.' })
       .option('four-letter-words', { type: 'string', describe: 'Comma-separated four-letter words to answer (ruok,srvr,stat,mntr,conf,envi,cons,isro,dump,wchs,wchc,wchp,dirs,crst,srst,gtmk,stmk), or * for all. zoo.cfg: 4lw.commands.whitelist. Default: srvr.' })
-      .option('low-memory', { type: 'boolean', describe: 'Trade CPU for memory: about 30% less resident memory on a large tree (the heap grows by at most 20% between full garbage collections), filling it some 30% slower. Default: off.' })
+      .option('low-memory', { type: 'boolean', describe: 'Trade CPU for memory on a large tree: once the heap passes 128 MiB it grows by at most 20% between full garbage collections (default 50%): about 10% less resident memory, filling the tree some 10-30% slower. Default: off.' })
       .option('set', { type: 'string', array: true, requiresArg: true, describe: 'Any zoo.cfg key as key=value, repeatable: --set extendedTypesEnabled=true --set jute.maxbuffer=4194304. Overrides the file.' })
       .example('$0 start', 'standalone on 127.0.0.1:2181, data in ./data')
       .example('$0 start --config /etc/zookeeper/conf/zoo.cfg', 'use an existing ZooKeeper configuration')
