@@ -143,6 +143,8 @@ export class JuteReader {
   }
 }
 
+const ASCII_FAST_PATH_CHARS_MAX = 128;
+
 export class JuteWriter {
   private buf: Buffer;
   private pos = 0;
@@ -229,6 +231,25 @@ export class JuteWriter {
     if (v === null) {
       this.writeInt(-1);
       return;
+    }
+    // Paths are short and nearly always ASCII: copying the chars here beats two native calls
+    // (byteLength, then an utf8 write). Anything else takes the general path.
+    const n = v.length;
+    if (n <= ASCII_FAST_PATH_CHARS_MAX) {
+      this.ensure(4 + n);
+      const buf = this.buf;
+      const start = this.pos + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = v.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        buf.writeInt32BE(n, this.pos);
+        this.pos = start + n;
+        return;
+      }
     }
     const bytes = Buffer.byteLength(v, 'utf8');
     this.writeInt(bytes);

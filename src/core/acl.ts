@@ -157,3 +157,15 @@ export function userNameOf(id: Id): string {
   if (id.scheme === 'digest') return id.id.split(':')[0] ?? id.id;
   return id.id;
 }
+
+/** Same entries in the same order (ACL lists are compared this way when interning and encoding). */
+export function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as ACL;
+    const y = b[i] as ACL;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
+}

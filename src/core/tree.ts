@@ -6,7 +6,7 @@ import type { ACL, StatNumbers } from '../../wire/index.js';
 import { NodeKind, TxnType } from './txn.js';
 import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
 import { parentOf } from './path.js';
-import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
+import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, sameAcl } from './acl.js';
 import { ZNode } from './znode.js';
 
 export { ZNode };
@@ -47,17 +47,6 @@ const REPLAYED: OpResult = { kind: 'check' };
 
 export class TreeInvariantError extends Error {
   override name = 'TreeInvariantError';
-}
-
-function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i] as ACL;
-    const y = b[i] as ACL;
-    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
-  }
-  return true;
 }
 
 export function statOf(node: ZNode): StatNumbers {

@@ -2,6 +2,7 @@
 // Times, zxids, versions, sequence suffixes and session passwords are decided once, here,
 // so apply is a pure function of (tree, txn). Encoded with jute into the write-ahead log.
 import { ACL, JuteReader, JuteWriter, JuteError } from '../../wire/index.js';
+import { sameAcl } from './acl.js';
 
 export const TxnType = {
   createSession: 1,
@@ -56,9 +57,21 @@ export interface TxnEntry {
   txn: Txn;
 }
 
+/** The last ACL list encoded and its bytes: most creates carry the same ACL (see readAcl). */
+let lastWrittenAcl: readonly ACL[] = [];
+let lastWrittenAclBytes: Buffer | null = null;
+
 function writeAcl(w: JuteWriter, acl: readonly ACL[]): void {
+  if (lastWrittenAclBytes !== null && sameAcl(acl, lastWrittenAcl)) {
+    w.writeRaw(lastWrittenAclBytes);
+    return;
+  }
+  const start = w.length;
   w.writeInt(acl.length);
   for (const a of acl) ACL.write(w, a);
+  lastWrittenAclBytes = Buffer.from(w.view().subarray(start));
+  // A copy: the bytes must keep matching the list they are compared against.
+  lastWrittenAcl = acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } }));
 }
 
 /**
@@ -98,7 +111,7 @@ function writeTxn(w: JuteWriter, t: Txn): void {
       writeAcl(w, t.acl);
       w.writeInt(t.kind);
       w.writeLong(t.ephemeralOwner);
-      w.writeLong(BigInt(t.ttlMs));
+      w.writeLongNumber(t.ttlMs);
       return;
     case TxnType.delete:
     case TxnType.deleteContainer:
@@ -185,8 +198,8 @@ export function encodeTxnEntry(e: TxnEntry): Buffer {
   const w = new JuteWriter(sizeHint(e.txn));
   w.writeLong(e.header.sessionId);
   w.writeInt(e.header.cxid);
-  w.writeLong(BigInt(e.header.zxid));
-  w.writeLong(BigInt(e.header.timeMs));
+  w.writeLongNumber(e.header.zxid);
+  w.writeLongNumber(e.header.timeMs);
   writeTxn(w, e.txn);
   return w.finish();
 }

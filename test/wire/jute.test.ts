@@ -335,3 +335,23 @@ test('multi round-trip keeps op order and the end marker', (t) => {
   writeMultiResponse(rw, results);
   t.is(rw.toBuffer().toString('hex'), 'ffffffff00ffffff9bffffff9b' + 'ffffffff01ffffffff');
 });
+
+// writeUString copies ASCII strings of up to 128 chars itself and hands the rest to Buffer:
+// both paths must give exactly Buffer's UTF-8 bytes.
+test('writeUString: ASCII fast path and UTF-8 fallback encode the same bytes as Buffer', (t) => {
+  const samples = ['', '/', '/a/b/c', 'x'.repeat(128), 'y'.repeat(129), '/é', 'ascii-then-ü', '日本語/ノード', '\u007f', '\u0080', '😀/emoji', `${'z'.repeat(127)}é`];
+  for (const s of samples) {
+    const w = new JuteWriter(1);
+    w.writeInt(7);
+    w.writeUString(s);
+    w.writeInt(9);
+    const bytes = Buffer.from(s, 'utf8');
+    const expected = Buffer.alloc(12 + bytes.length);
+    expected.writeInt32BE(7, 0);
+    expected.writeInt32BE(bytes.length, 4);
+    bytes.copy(expected, 8);
+    expected.writeInt32BE(9, 8 + bytes.length);
+    t.deepEqual(w.toBuffer(), expected, JSON.stringify(s));
+    t.is(new JuteReader(w.toBuffer(), 4).readUString(), s);
+  }
+});
