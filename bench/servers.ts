@@ -169,9 +169,10 @@ async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJ
       '--tick-time', String(TICK_MS),
       '--set', '4lw.commands.whitelist=*', '--set', 'maxClientCnxns=0', '--set', 'forceSync=yes',
     ];
-    // BENCH_ZOORAFT_NODE_ARGS: extra node flags for zooraft, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = (process.env['BENCH_ZOORAFT_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-    child = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['ignore', logFd, logFd], cwd: dir });
+    // BENCH_ZOORAFT_NODE_ARGS: extra node flags for zooraft, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof";
+    // BENCH_ZOORAFT_ARGS: extra `zooraft start` options, e.g. "--low-memory".
+    const words = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((a) => a !== '');
+    child = spawn(process.execPath, [...words('BENCH_ZOORAFT_NODE_ARGS'), ...args, ...words('BENCH_ZOORAFT_ARGS')], { stdio: ['ignore', logFd, logFd], cwd: dir });
   }
   fs.closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
