@@ -23,18 +23,23 @@ import {
 import type { ACL, Id } from '../../wire/index.js';
 import { clientIpId, hasPermission } from '../core/acl.js';
 import type { Watcher } from '../core/watches.js';
-import type { ReadContext, ReadResult } from './handlers/read.js';
+import type { ReadContext, ReadResult, SplitBody } from './handlers/read.js';
 import type { ZkServer } from './server.js';
 import { addLatency, freshTraffic } from './traffic.js';
 import type { TrafficCounters } from './traffic.js';
+
+/** Bytes for the socket: a Buffer, or a latin1 string (a large value, see SplitBody). */
+type OutChunk = Buffer | string;
+/** One reply: one buffer, or the pieces of a split body. */
+type ReplyOut = Buffer | OutChunk[];
 
 interface Slot {
   xid: number;
   opcode: number;
   startedMs: number;
-  bytes: Buffer | null;
+  bytes: ReplyOut | null;
   /** A read waiting for earlier writes of this connection; computed when it reaches the head. */
-  compute: (() => Buffer) | null;
+  compute: (() => ReplyOut) | null;
   closeAfter: boolean;
 }
 
@@ -72,7 +77,7 @@ export class ClientConnection implements Watcher {
   private sessionlessTimer: NodeJS.Timeout | null;
   private readCtx: ReadContext | null = null;
   private paused = false;
-  private pendingOut: Buffer[] = [];
+  private pendingOut: OutChunk[] = [];
   private sendScheduled = false;
   private endAfterSend = false;
   closeRequested = false;
@@ -301,9 +306,11 @@ export class ClientConnection implements Watcher {
   /** zxid null: the last applied zxid when the reply is computed. */
   private enqueueReply(xid: number, opcode: number, zxid: bigint | null, run: () => ReadResult): void {
     const startedMs = performance.now();
-    const compute = (): Buffer => {
+    const compute = (): ReplyOut => {
       const res = run();
-      return replyBytes(xid, zxid ?? this.server.tree.lastZxid, res.err, res.err === 0 ? res.write : undefined, res.sizeHint);
+      const at = zxid ?? this.server.tree.lastZxid;
+      if (res.err === 0 && res.split !== undefined) return replyParts(xid, at, res.split);
+      return replyBytes(xid, at, res.err, res.err === 0 ? res.write : undefined, res.sizeHint);
     };
     if (this.outstanding === 0) {
       this.push({ xid, opcode, startedMs, bytes: compute(), compute: null, closeAfter: false });
@@ -352,7 +359,8 @@ export class ClientConnection implements Watcher {
   /** Writes every reply that is next in order; computes waiting reads when their turn comes. */
   private flush(): void {
     if (this.state === 'closed') return;
-    const out: Buffer[] = [];
+    const out: OutChunk[] = [];
+    let replies = 0;
     let close = false;
     while (this.queueHead < this.queue.length) {
       const head = this.queue[this.queueHead] as Slot;
@@ -360,7 +368,9 @@ export class ClientConnection implements Watcher {
         if (head.compute === null) break;
         head.bytes = head.compute();
       }
-      out.push(head.bytes);
+      if (Array.isArray(head.bytes)) out.push(...head.bytes);
+      else out.push(head.bytes);
+      replies++;
       this.queueHead++;
       this.recordLatency(head);
       if (head.closeAfter) {
@@ -375,10 +385,10 @@ export class ClientConnection implements Watcher {
       this.queue = this.queue.slice(this.queueHead);
       this.queueHead = 0;
     }
-    this.server.outstandingTotal -= out.length;
-    if (out.length > 0) {
-      this.stats.packetsSent += out.length;
-      this.server.counters.packetsSent += out.length;
+    this.server.outstandingTotal -= replies;
+    if (replies > 0) {
+      this.stats.packetsSent += replies;
+      this.server.counters.packetsSent += replies;
       for (const bytes of out) this.send(bytes);
       if (close) this.closeAfterSend();
     }
@@ -412,7 +422,7 @@ export class ClientConnection implements Watcher {
    * a pipelined burst of requests, or a group commit's replies, costs one syscall, and events
    * and replies keep the order in which they were produced.
    */
-  private send(bytes: Buffer): void {
+  private send(bytes: OutChunk): void {
     this.pendingOut.push(bytes);
     if (this.sendScheduled) return;
     this.sendScheduled = true;
@@ -425,10 +435,10 @@ export class ClientConnection implements Watcher {
     this.pendingOut = [];
     if (this.socket.destroyed) return;
     if (out.length === 1) {
-      this.socket.write(out[0] as Buffer);
+      writeChunk(this.socket, out[0] as OutChunk);
     } else if (out.length > 1) {
       this.socket.cork();
-      for (const b of out) this.socket.write(b);
+      for (const b of out) writeChunk(this.socket, b);
       this.socket.uncork();
     }
     if (this.endAfterSend) this.socket.end();
@@ -493,14 +503,36 @@ function notificationFrame(type: number, path: string): Buffer {
   return bytes;
 }
 
-export function replyBytes(xid: number, zxid: number | bigint, err: number, write: ((w: JuteWriter) => void) | undefined, sizeHint = 0): Buffer {
-  const w = new JuteWriter(write === undefined ? 20 : Math.max(256, 20 + sizeHint));
+function writeChunk(socket: net.Socket, chunk: OutChunk): void {
+  if (typeof chunk === 'string') socket.write(chunk, 'latin1');
+  else socket.write(chunk);
+}
+
+/** The frame length slot, then ReplyHeader; returns where the length goes. */
+function startReply(w: JuteWriter, xid: number, zxid: number | bigint, err: number): number {
   const at = w.reserveInt();
   w.writeInt(xid);
   if (typeof zxid === 'bigint') w.writeLong(zxid);
   else w.writeLongNumber(zxid);
   w.writeInt(err);
+  return at;
+}
+
+export function replyBytes(xid: number, zxid: number | bigint, err: number, write: ((w: JuteWriter) => void) | undefined, sizeHint = 0): Buffer {
+  const w = new JuteWriter(write === undefined ? 20 : Math.max(256, 20 + sizeHint));
+  const at = startReply(w, xid, zxid, err);
   if (write !== undefined) write(w);
   w.patchInt(at, w.length - 4);
   return w.finish();
+}
+
+/** A successful reply whose body is head + a large latin1 value + tail, as three socket chunks. */
+function replyParts(xid: number, zxid: number | bigint, body: SplitBody): OutChunk[] {
+  const head = new JuteWriter(64);
+  const at = startReply(head, xid, zxid, 0);
+  body.head(head);
+  const tail = new JuteWriter(128);
+  body.tail(tail);
+  head.patchInt(at, head.length - 4 + body.middle.length + tail.length);
+  return [head.finish(), body.middle, tail.finish()];
 }

@@ -480,3 +480,37 @@ test('sasl (102) without SASL configured answers OK with a null token and zxid 0
     t.deepEqual(r.body, Buffer.from([0xff, 0xff, 0xff, 0xff]), 'SetSASLResponse{token: null}');
   });
 });
+
+// zooraft sends values from 64 KiB on as a separate socket chunk (no reply buffer per read):
+// the bytes, the Stat and the order of pipelined replies must be exactly as for small values.
+test('large values around the split size come back byte for byte, pipelined replies in order', async (t) => {
+  const sizes = [65535, 65536, 300 * 1024];
+  const values = sizes.map((n) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 131 + n) & 0xff)));
+  await raw.withRaw(target, async (c) => {
+    for (const [i, v] of values.entries()) t.is((await raw.create(c, `/crud-large-${i}`, { data: v })).err, 0);
+    // Pipelined: large, small, large, missing, large, all sent before any reply is read.
+    const replies = await Promise.all([
+      raw.getData(c, '/crud-large-2'),
+      raw.exists(c, '/crud-large-0'),
+      raw.getData(c, '/crud-large-1'),
+      raw.getData(c, '/crud-large-missing'),
+      raw.getData(c, '/crud-large-0'),
+    ]);
+    const [big2, small, big1, missing, big0] = replies;
+    t.deepEqual(ok(big2!).data, values[2]);
+    t.is(ok(big2!).stat.dataLength, sizes[2]!);
+    t.is(ok(small!).dataLength, sizes[0]!);
+    t.deepEqual(ok(big1!).data, values[1]);
+    t.is(missing!.err, -101);
+    t.deepEqual(ok(big0!).data, values[0]);
+    t.deepEqual(ok(big0!).stat, ok(small!));
+    // Reply zxids never go backwards in one session.
+    const zxids = replies.map((r) => r!.zxid);
+    for (let i = 1; i < zxids.length; i++) t.true(zxids[i]! >= zxids[i - 1]!);
+  });
+  await nzk.withClient(target.connectString, async (c) => {
+    const { data, stat: s } = await nzk.getData(c, '/crud-large-2');
+    t.deepEqual(data, values[2]);
+    t.is(s.dataLength, sizes[2]!);
+  });
+});

@@ -40,7 +40,21 @@ export interface ReadContext {
 }
 
 /** sizeHint: the body's size when known and large, so the reply buffer is allocated once. */
-export type ReadResult = { err: number; write?: (w: JuteWriter) => void; sizeHint?: number };
+/**
+ * A reply body around a large value held as a latin1 string: head, the value itself, tail. The
+ * value goes to the socket as the string, so no reply buffer of its size is allocated per read
+ * (per-read buffers of hundreds of KiB made V8 run full collections for external memory).
+ */
+export interface SplitBody {
+  head: (w: JuteWriter) => void;
+  middle: string;
+  tail: (w: JuteWriter) => void;
+}
+
+export type ReadResult = { err: number; write?: (w: JuteWriter) => void; sizeHint?: number; split?: SplitBody };
+
+/** Values from this size on are sent as a split body. */
+const SPLIT_VALUE_BYTES = 64 * 1024;
 
 const fail = (err: number): ReadResult => ({ err });
 const ok = (write?: (w: JuteWriter) => void): ReadResult => (write === undefined ? { err: 0 } : { err: 0, write });
@@ -86,6 +100,9 @@ export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
   }
   const data = node.dataBytes;
   const stat = statOf(node);
+  if (data !== null && data.length >= SPLIT_VALUE_BYTES) {
+    return { err: 0, split: { head: (w) => w.writeInt(data.length), middle: data, tail: (w) => writeStatNumbers(w, stat) } };
+  }
   return {
     err: 0,
     sizeHint: 4 + (data?.length ?? 0) + 68,
