@@ -259,32 +259,26 @@ export async function sessionSetup(s: LeanSession, workload: string, id: string)
  * The request stream of one session of a closed-loop workload. `id` is unique per session.
  * For memory and recovery (`fill` given) the argument is the fill unit, not the session's seq.
  */
+/** A stream that sends the same request every time. */
+function fixed(frame: Buffer, check: Check): Generator {
+  const r: Req = { frame, check };
+  return () => r;
+}
+
 export function generator(workload: string, id: string, fill?: FillPlan): Generator {
   switch (workload) {
-    case 'getData': {
-      const r: Req = { frame: req.getData('/bench/data'), check: isData1k };
-      return () => r;
-    }
-    case 'exists': {
-      const r: Req = { frame: req.exists('/bench/data'), check: isStat };
-      return () => r;
-    }
-    case 'getChildren': {
-      const r: Req = { frame: req.getChildren('/bench/kids'), check: hasChildren };
-      return () => r;
-    }
-    case 'setData': {
-      const r: Req = { frame: req.setData(`/bench/set/s-${id}`, VALUE_1K), check: isStat };
-      return () => r;
-    }
-    case 'getData512k': {
-      const r: Req = { frame: req.getData('/bench/big'), check: isData512k };
-      return () => r;
-    }
-    case 'setData512k': {
-      const r: Req = { frame: req.setData(`/bench/set/s-${id}`, VALUE_512K), check: isStat };
-      return () => r;
-    }
+    case 'getData':
+      return fixed(req.getData('/bench/data'), isData1k);
+    case 'exists':
+      return fixed(req.exists('/bench/data'), isStat);
+    case 'getChildren':
+      return fixed(req.getChildren('/bench/kids'), hasChildren);
+    case 'setData':
+      return fixed(req.setData(`/bench/set/s-${id}`, VALUE_1K), isStat);
+    case 'getData512k':
+      return fixed(req.getData('/bench/big'), isData512k);
+    case 'setData512k':
+      return fixed(req.setData(`/bench/set/s-${id}`, VALUE_512K), isStat);
     case 'createDelete': {
       // One path per session, created and deleted in turn: the server applies a session's
       // requests in order, so each create finds the path free. Fixed frames keep the client cheap.
@@ -303,8 +297,7 @@ export function generator(workload: string, id: string, fill?: FillPlan): Genera
       const ops: MultiOp[] = [];
       for (let k = 0; k < 5; k++) ops.push({ type: OpCode.create, req: { path: `/bench/multi/m-${id}-${k}`, data: VALUE_100, acl: OPEN_ACL, flags: 0 } });
       for (let k = 0; k < 5; k++) ops.push({ type: OpCode.delete, req: { path: `/bench/multi/m-${id}-${k}`, version: -1 } });
-      const r: Req = { frame: req.multi(ops), check: multiOk };
-      return () => r;
+      return fixed(req.multi(ops), multiOk);
     }
     case 'memory':
     case 'recovery':
