@@ -4,7 +4,7 @@
 // order (ZooKeeper's guarantee per session); anything else is counted as an error.
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ConnectRequest, ConnectResponse, ErrorCode, JuteWriter, OpCode, Xid } from '../wire/index.js';
+import { ConnectRequest, ConnectResponse, ErrorCode, FrameDecoder, JuteWriter, OpCode, Xid } from '../wire/index.js';
 
 /** Called with the reply's error code, its body (a view, valid only during the call) and the send time. */
 export type ReplyHandler = (err: number, body: Buffer, sentAt: number, zxid: bigint) => void;
@@ -45,9 +45,7 @@ export function encodeRequest(type: number, writeBody?: (w: JuteWriter) => void)
 export class LeanSession {
   readonly socket: net.Socket;
   sessionId = 0n;
-  private acc: Buffer = Buffer.alloc(0);
-  private partial: Buffer | null = null;
-  private partialFill = 0;
+  private readonly frames = new FrameDecoder(FRAME_MAX);
   private readonly pending: Pending[] = [];
   private head = 0;
   private nextXid = 1;
@@ -177,88 +175,59 @@ export class LeanSession {
     for (const w of this.closeWaiters.splice(0)) w();
   }
 
-  /**
-   * A frame longer than the chunk in hand goes into a buffer of its full size, filled as chunks
-   * arrive: joining the backlog with each chunk would copy a 512 KiB reply many times over.
-   */
+  /** The wire decoder splits frames (joining a large one once, when its last chunk is in). */
   private onData(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.partial !== null) {
-      const n = Math.min(this.partial.length - this.partialFill, chunk.length);
-      chunk.copy(this.partial, this.partialFill, 0, n);
-      this.partialFill += n;
-      if (this.partialFill < this.partial.length) return;
-      const whole = this.partial;
-      this.partial = null;
-      if (this.parse(whole) < 0) return;
-      buf = chunk.subarray(n);
-      if (buf.length === 0) return;
-    } else if (this.acc.length > 0) {
-      buf = Buffer.concat([this.acc, buf]);
-      this.acc = Buffer.alloc(0);
+    this.frames.push(chunk);
+    for (;;) {
+      let frame: Buffer | null;
+      try {
+        frame = this.frames.next();
+      } catch (e) {
+        this.onProtocolError?.(e instanceof Error ? e.message : String(e));
+        this.socket.destroy();
+        return;
+      }
+      if (frame === null) return;
+      this.onFrame(frame);
     }
-    const off = this.parse(buf);
-    if (off < 0 || off >= buf.length) return;
-    const rest = buf.subarray(off);
-    if (rest.length < 4) {
-      this.acc = Buffer.from(rest);
-      return;
-    }
-    this.partial = Buffer.allocUnsafe(4 + rest.readInt32BE(0));
-    rest.copy(this.partial, 0);
-    this.partialFill = rest.length;
   }
 
-  /** Handles every complete frame in buf; returns where the unfinished tail starts, or -1 after a fatal error. */
-  private parse(buf: Buffer): number {
-    let off = 0;
-    while (buf.length - off >= 4) {
-      const len = buf.readInt32BE(off);
-      if (len < 0 || len > FRAME_MAX) {
-        this.onProtocolError?.(`bad frame length ${len}`);
-        this.socket.destroy();
-        return -1;
-      }
-      if (buf.length - off - 4 < len) break;
-      const start = off + 4;
-      off = start + len;
-      if (this.handshake !== null) {
-        const h = this.handshake;
-        this.handshake = null;
-        h(buf.subarray(start, off));
-        continue;
-      }
-      if (len < 16) {
-        this.onProtocolError?.(`short reply frame (${len} bytes)`);
-        continue;
-      }
-      const xid = buf.readInt32BE(start);
-      const zxid = buf.readBigInt64BE(start + 4);
-      const err = buf.readInt32BE(start + 12);
-      if (xid === Xid.Notification) {
-        this.dispatchEvent(buf.subarray(start + 16, off), zxid);
-        continue;
-      }
-      if (xid === Xid.Ping) continue;
-      const p = this.pending[this.head];
-      if (p === undefined) {
-        this.onProtocolError?.(`reply xid ${xid} with nothing outstanding`);
-        continue;
-      }
-      this.pending[this.head] = undefined as unknown as Pending;
-      this.head++;
-      if (this.head > 1024 && this.head * 2 > this.pending.length) {
-        this.pending.splice(0, this.head);
-        this.head = 0;
-      }
-      if (p.xid !== xid) {
-        this.onProtocolError?.(`xid out of order: expected ${p.xid}, got ${xid}`);
-        p.onReply(ClientError.XidMismatch, buf.subarray(off, off), p.sentAt, zxid);
-        continue;
-      }
-      p.onReply(err, buf.subarray(start + 16, off), p.sentAt, zxid);
+  private onFrame(body: Buffer): void {
+    if (this.handshake !== null) {
+      const h = this.handshake;
+      this.handshake = null;
+      h(body);
+      return;
     }
-    return off;
+    if (body.length < 16) {
+      this.onProtocolError?.(`short reply frame (${body.length} bytes)`);
+      return;
+    }
+    const xid = body.readInt32BE(0);
+    const zxid = body.readBigInt64BE(4);
+    const err = body.readInt32BE(12);
+    if (xid === Xid.Notification) {
+      this.dispatchEvent(body.subarray(16), zxid);
+      return;
+    }
+    if (xid === Xid.Ping) return;
+    const p = this.pending[this.head];
+    if (p === undefined) {
+      this.onProtocolError?.(`reply xid ${xid} with nothing outstanding`);
+      return;
+    }
+    this.pending[this.head] = undefined as unknown as Pending;
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.pending.length) {
+      this.pending.splice(0, this.head);
+      this.head = 0;
+    }
+    if (p.xid !== xid) {
+      this.onProtocolError?.(`xid out of order: expected ${p.xid}, got ${xid}`);
+      p.onReply(ClientError.XidMismatch, body.subarray(body.length), p.sentAt, zxid);
+      return;
+    }
+    p.onReply(err, body.subarray(16), p.sentAt, zxid);
   }
 
   private dispatchEvent(body: Buffer, zxid: bigint): void {

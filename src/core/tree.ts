@@ -319,7 +319,6 @@ export class DataTree {
       sessions: Array.from(this.sessions.values()),
       end: () => {
         if (this.snapshotFresh === fresh) this.snapshotFresh = null;
-        this.forgetCreateParent();
       },
     };
   }

@@ -66,9 +66,9 @@ export class ZNode {
   czxid: number;
   mzxid: number;
   pzxid: number;
-  // Times are ms since the epoch, beyond V8's small integers: a plain field would hold a boxed
-  // double, a separate 16-byte heap object per time per node for the GC to trace. Split into
-  // two small integers (t = hi·2^30 + lo) they stay inside the node.
+  // Times are ms since the epoch, beyond V8's small integers: a plain field holds a boxed
+  // double, one more heap object per node for the GC to trace. Split into two small integers
+  // (t = hi·2^30 + lo) they stay inside the node.
   private ctimeHi: number;
   private ctimeLo: number;
   private mtimeHi: number;

@@ -39,7 +39,6 @@ export interface ReadContext {
   readonly watchedPaths: Set<string>;
 }
 
-/** sizeHint: the body's size when known and large, so the reply buffer is allocated once. */
 /**
  * A reply body around a large value held as a latin1 string: head, the value itself, tail. The
  * value goes to the socket as the string, so no reply buffer of its size is allocated per read
@@ -51,6 +50,7 @@ export interface SplitBody {
   tail: (w: JuteWriter) => void;
 }
 
+/** sizeHint: the body's size when known and large, so the reply buffer is allocated once. */
 export type ReadResult = { err: number; write?: (w: JuteWriter) => void; sizeHint?: number; split?: SplitBody };
 
 /** Values from this size on are sent as a split body. */
