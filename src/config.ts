@@ -1,6 +1,16 @@
 // The server's whole configuration, validated once at start-up (src/cli/zoocfg.ts builds it
 // from a zoo.cfg plus command-line flags). Nothing else reads configuration from globals.
 
+/** One server.N line: server.1=host:quorumPort:electionPort. */
+export interface EnsembleMemberConfig {
+  id: number;
+  host: string;
+  /** zooraft's Raft traffic uses this port. */
+  quorumPort: number;
+  /** Accepted for zoo.cfg compatibility; Raft needs no separate election port. */
+  electionPort: number;
+}
+
 export interface ServerConfig {
   /** ZooKeeper's base time unit, ms. Session expiry is checked once per tick. */
   tickTimeMs: number;
@@ -41,6 +51,8 @@ export interface ServerConfig {
   globalOutstandingLimit: number;
   /** skipACL: no ACL checks at all. */
   skipACL: boolean;
+  /** server.N lines. Two or more: this server is a member of a Raft ensemble; else standalone. */
+  ensemble: EnsembleMemberConfig[];
 }
 
 export const DEFAULT_TICK_TIME_MS = 2000;
@@ -71,6 +83,7 @@ export function defaultConfig(overrides: Partial<ServerConfig> = {}): ServerConf
     serverId: 1,
     globalOutstandingLimit: 1000,
     skipACL: false,
+    ensemble: [],
     ...overrides,
   };
 }

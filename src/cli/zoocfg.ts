@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { DEFAULT_TICK_TIME_MS, defaultConfig } from '../config.js';
-import type { ServerConfig } from '../config.js';
+import type { EnsembleMemberConfig, ServerConfig } from '../config.js';
 import { FOUR_LETTER_WORDS } from '../server/four-letter.js';
 
 export class ConfigError extends Error {
@@ -57,12 +57,14 @@ const SUPPORTED = new Set([
   'minSessionTimeout', 'maxSessionTimeout', 'snapCount', 'autopurge.snapRetainCount',
   'autopurge.purgeInterval', '4lw.commands.whitelist', 'jute.maxbuffer', 'forceSync',
   'globalOutstandingLimit', 'skipACL', 'extendedTypesEnabled', 'DigestAuthenticationProvider.superDigest',
+  // Accepted for zoo.cfg compatibility: Raft's heartbeat and election timing replace them.
+  'initLimit', 'syncLimit',
   'znode.container.checkIntervalMs', 'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs',
 ]);
 
 /** ZooKeeper settings we know but do not implement yet: a warning, then ignored. */
 const NOT_YET = new Set([
-  'initLimit', 'syncLimit', 'secureClientPort', 'secureClientPortAddress', 'standaloneEnabled',
+  'secureClientPort', 'secureClientPortAddress', 'standaloneEnabled',
   'reconfigEnabled', 'quorumListenOnAllIPs', 'preAllocSize', 'maxCnxns', 'localSessionsEnabled',
   'localSessionsUpgradingEnabled', 'peerType', 'electionAlg', 'electionPortBindRetry', 'leaderServes',
   'cnxTimeout', 'dynamicConfigFile', 'snapSizeLimitInKb', 'fsync.warningthresholdms', 'syncEnabled',
@@ -83,10 +85,9 @@ function canonicalKey(key: string): string {
   return SUPPORTED.has(bare) || NOT_YET.has(bare) ? bare : key;
 }
 
+const SERVER_KEY = /^server\.\d+$/;
+
 function unsupportedWarning(key: string, where: string): string {
-  if (/^server\.\d+$/.test(key)) {
-    return `${key} in ${where}: ensemble replication (Raft) is not implemented yet; zooraft runs standalone and ignores ${key}`;
-  }
   if (NOT_YET.has(key) || NOT_YET_PREFIXES.some((p) => key.startsWith(p))) {
     return `${key} in ${where}: not supported yet, ignored`;
   }
@@ -205,6 +206,20 @@ export function buildConfig(opts: BuildConfigOptions): { config: ServerConfig; w
   }
   const config = applySettings(settings, cfgPath, opts.cwd, warnings);
   config.serverId = readMyid(config.dataDir);
+  if (config.ensemble.length === 1) {
+    // ZooKeeper (standaloneEnabled=true) runs a lone server.N as a standalone server.
+    warnings.push(`only one server.N line: running standalone, as ZooKeeper does`);
+    config.ensemble = [];
+  }
+  if (config.ensemble.length > 1) {
+    const myid = path.join(config.dataDir, 'myid');
+    if (!fs.existsSync(myid)) {
+      throw new ConfigError(`${myid} is missing: an ensemble member needs its server id there; write the N of this server's server.N line into ${myid}`);
+    }
+    if (!config.ensemble.some((m) => m.id === config.serverId)) {
+      throw new ConfigError(`myid ${config.serverId} (${myid}) has no server.${config.serverId} line; add server.${config.serverId}=host:quorumPort:electionPort or fix myid`);
+    }
+  }
   return { config, warnings };
 }
 
@@ -219,7 +234,7 @@ function readCfg(file: string): string {
 
 function collect(settings: Map<string, Source>, warnings: string[], rawKey: string, src: Source): void {
   const key = canonicalKey(rawKey);
-  if (SUPPORTED.has(key)) settings.set(key, src);
+  if (SUPPORTED.has(key) || SERVER_KEY.test(key)) settings.set(key, src);
   else warnings.push(unsupportedWarning(rawKey, src.where));
 }
 
@@ -288,7 +303,32 @@ function applySettings(settings: Map<string, Source>, cfgPath: string | undefine
   num('znode.container.checkIntervalMs', 'a whole number of milliseconds', 1, MAX, '60000', (n) => { c.containerCheckIntervalMs = n; });
   num('znode.container.maxPerMinute', 'a whole number of deletions', 1, MAX, '10000', (n) => { c.containerMaxPerMinute = n; });
   num('znode.container.maxNeverUsedIntervalMs', 'a whole number of milliseconds', 0, MAX, '0', (n) => { c.containerMaxNeverUsedIntervalMs = n; });
+  for (const [key, src] of settings) {
+    if (SERVER_KEY.test(key)) c.ensemble.push(ensembleMember(key, src));
+  }
+  c.ensemble.sort((a, b) => a.id - b.id);
   return c;
+}
+
+/** server.N=host:quorumPort:electionPort[:participant][;[clientAddress:]clientPort], as ZooKeeper. */
+function ensembleMember(key: string, src: Source): EnsembleMemberConfig {
+  const id = Number(key.slice('server.'.length));
+  const example = '127.0.0.1:2888:3888';
+  if (id < 1 || id > 255) fail(key, src, 'the server id must be between 1 and 255 (it is the myid of that server)', `rename it, e.g. server.1=${example}`);
+  // A ";clientPort" suffix is accepted and not used: each member's own clientPort= applies.
+  const [address = ''] = src.value.split(';');
+  const parts = address.trim().split(':');
+  const role = parts.length === 4 ? parts[3] : 'participant';
+  if (parts.length < 3 || parts.length > 4) fail(key, src, 'expected host:quorumPort:electionPort', `set ${key}=${example}`);
+  if (role === 'observer') fail(key, src, 'observers are not supported yet', `make it a participant (${key}=${parts.slice(0, 3).join(':')}) or remove it`);
+  if (role !== 'participant') fail(key, src, `unknown role "${role ?? ''}"`, `end it with :participant or nothing (${key}=${example})`);
+  const host = hostAddress(key, { ...src, value: parts[0] ?? '' });
+  const port = (text: string | undefined): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text ?? '') || n < 1 || n > 65535) fail(key, src, `"${text ?? ''}" is not a TCP port number`, `set ${key}=${example}`);
+    return n;
+  };
+  return { id, host, quorumPort: port(parts[1]), electionPort: port(parts[2]) };
 }
 
 function exampleFor(key: string): string {

@@ -39,6 +39,8 @@ interface Progress {
   probeSent: boolean;
   /** Heard from since the last check-quorum round. */
   recentActive: boolean;
+  /** The commit index this follower can have learned from us so far. */
+  commitSent: number;
 }
 
 export interface RaftStatus {
@@ -273,7 +275,7 @@ export class RaftNode {
     this.electionElapsed = 0;
     this.progress.clear();
     for (const p of this.peers) {
-      this.progress.set(p, { match: 0, next: this.log.lastIndex + 1, state: 'probe', probeSent: false, recentActive: true });
+      this.progress.set(p, { match: 0, next: this.log.lastIndex + 1, state: 'probe', probeSent: false, recentActive: true, commitSent: 0 });
     }
     // The no-op commits every earlier entry with it (Raft commits only the current term's entries directly).
     this.termStartIndex = this.log.lastIndex + 1;
@@ -391,6 +393,9 @@ export class RaftNode {
       }
       this.maybeCommit();
       if (pr.next <= this.log.lastIndex) this.sendAppend(m.from, false);
+      // Its ack may come after the commit it completes was announced: tell it now, not at the
+      // next heartbeat (a follower answers its client only once it applies the write).
+      if (Math.min(this.commitIndex, pr.match) > pr.commitSent) this.sendHeartbeat(m.from);
       return;
     }
     // Rejected: find the point where the logs agree, one probe at a time.
@@ -425,6 +430,7 @@ export class RaftNode {
     if (entries.length === 0 && !heartbeat && pr.state === 'replicate') return;
     const req: AppendRequest = { type: 'append', term: this.term, from: this.id, to, prevIndex, prevTerm, entries, commit: this.commitIndex };
     this.send(req, true);
+    pr.commitSent = Math.max(pr.commitSent, Math.min(this.commitIndex, prevIndex + entries.length));
     if (pr.state === 'probe') pr.probeSent = true;
     else if (entries.length > 0) pr.next = (entries.at(-1) as Entry).index + 1;
   }
@@ -449,6 +455,7 @@ export class RaftNode {
     }
     const req: AppendRequest = { type: 'append', term: this.term, from: this.id, to, prevIndex: pr.match, prevTerm, entries: [], commit: Math.min(this.commitIndex, pr.match) };
     this.send(req, true);
+    pr.commitSent = Math.max(pr.commitSent, req.commit);
   }
 
   private maybeCommit(): void {

@@ -13,7 +13,20 @@ export interface ReplicaStats {
   lastSnapshotMs: number;
 }
 
+/** srvr's "Mode:" and whether clients are served. */
+export type ReplicaRole = 'standalone' | 'leader' | 'follower' | 'looking';
+
+export interface SessionTouch {
+  sessionId: bigint;
+  timeoutMs: number;
+}
+
+/** Why a write was not done: the ensemble lost or changed its leader (the client reconnects). */
+export class NotServingError extends Error {}
+
 export interface Replica {
+  /** 'looking' while no leader is known: no client is served then, as in ZooKeeper. */
+  readonly role: ReplicaRole;
   /** The applied state this server answers reads from. */
   readonly tree: DataTree;
   /** Resolves writes against tree + outstanding changes (leader side). */
@@ -22,6 +35,14 @@ export interface Replica {
   readonly lastZxid: number;
   /** Called for every applied txn, in log order, before its proposer hears back. */
   onApply: (outcome: ApplyOutcome, entry: TxnEntry) => void;
+  /** The leader changed (or the tree was replaced by a snapshot): clients reconnect. */
+  onLeaderChange: (role: ReplicaRole) => void;
+  /** Leader: followers' clients were active (the leader alone expires sessions). */
+  onSessionTouches: (touches: readonly SessionTouch[]) => void;
+  /** Follower: tell the leader these sessions are alive. */
+  reportSessionTouches(touches: readonly SessionTouch[]): void;
+  /** Resolves once this server has applied everything committed when it was called (sync). */
+  sync(): Promise<void>;
   /** Resolves once the write is durable (on a quorum, with Raft) and applied here. */
   propose(request: WriteRequest, sessionId: bigint, cxid: number, auth: AuthIds): Promise<ApplyOutcome>;
   /** autopurge: drop old snapshots and the log they cover. */

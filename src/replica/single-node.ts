@@ -3,7 +3,6 @@
 // applies them in log order and snapshots the tree now and then. The Raft issue replaces
 // "durable locally" with "durable on a quorum"; prep, apply and the log format stay.
 import type { Logger } from 'pino';
-import { JuteWriter } from '../../wire/index.js';
 import { DataTree } from '../core/tree.js';
 import type { ApplyOutcome } from '../core/tree.js';
 import { Prep } from '../core/prep.js';
@@ -11,16 +10,15 @@ import type { WriteRequest } from '../core/prep.js';
 import type { AuthIds } from '../core/acl.js';
 import { decodeTxnEntry, encodeTxnEntry } from '../core/txn.js';
 import type { TxnEntry } from '../core/txn.js';
-import { decodeSnapshot, encodeNodes, encodeSnapshotEnd, encodeSnapshotHeader } from '../core/snapshot-codec.js';
 import { WriteAheadLog } from '../storage/wal.js';
 import type { LogEntry } from '../storage/wal.js';
 import { SnapshotStore } from '../storage/snapshot.js';
 import type { Clock } from '../platform/clock.js';
-import type { Replica, ReplicaStats } from './replica.js';
+import type { Replica, ReplicaRole, ReplicaStats, SessionTouch } from './replica.js';
+import { loadNewestSnapshot, saveTreeSnapshot, snapshotThreshold } from './snapshots.js';
 
 /** Single-node term: constant until elections exist. */
 const TERM = 1;
-const SNAPSHOT_CHUNK_NODES = 20000;
 
 export interface ReplicaOptions {
   dataDir: string;
@@ -49,6 +47,9 @@ export class SingleNodeReplica implements Replica {
   readonly stats: ReplicaStats = { fsyncCount: 0, lastFsyncMs: 0, snapshotsTaken: 0, lastSnapshotMs: 0 };
   /** Called for every applied txn, in order, before its proposer hears back. */
   onApply: (outcome: ApplyOutcome, entry: TxnEntry) => void = () => {};
+  onLeaderChange: (role: ReplicaRole) => void = () => {};
+  onSessionTouches: (touches: readonly SessionTouch[]) => void = () => {};
+  readonly role: ReplicaRole = 'standalone';
   private readonly opts: ReplicaOptions;
   private readonly wal: WriteAheadLog;
   private readonly snapshots: SnapshotStore;
@@ -75,12 +76,7 @@ export class SingleNodeReplica implements Replica {
   static async open(opts: ReplicaOptions): Promise<SingleNodeReplica> {
     const snapshots = new SnapshotStore({ dir: opts.dataDir, fsync: opts.forceSync, log: opts.log });
     const tree = new DataTree();
-    const latest = await snapshots.loadLatest();
-    if (latest !== null) {
-      const snap = decodeSnapshot(latest.data);
-      tree.load(snap.zxid, snap.nodes, snap.sessions);
-      opts.log.info({ file: latest.file, zxid: snap.zxid, nodes: snap.nodes.length }, 'loaded snapshot');
-    }
+    await loadNewestSnapshot(snapshots, tree, opts.log);
     const { wal, entries, tornTail } = await WriteAheadLog.open({ dir: opts.dataLogDir, fsync: opts.forceSync, log: opts.log }, tree.lastZxid);
     if (tornTail !== null) opts.log.warn(tornTail, 'write-ahead log had a torn tail; truncated it (those writes were never acknowledged)');
     for (const e of entries) {
@@ -93,6 +89,14 @@ export class SingleNodeReplica implements Replica {
 
   get lastZxid(): number {
     return this.tree.lastZxid;
+  }
+
+  /** Alone, this server is the only one that sees its sessions. */
+  reportSessionTouches(): void {}
+
+  /** A single server is always caught up with itself. */
+  sync(): Promise<void> {
+    return Promise.resolve();
   }
 
   get pendingCount(): number {
@@ -157,37 +161,22 @@ export class SingleNodeReplica implements Replica {
   }
 
   private nextSnapshotThreshold(): number {
-    // ZooKeeper snapshots at a random point in [snapCount/2+1, snapCount] so servers don't all do it at once.
-    const half = Math.floor(this.opts.snapCount / 2);
-    return half + 1 + Math.floor(this.opts.random() * Math.max(1, this.opts.snapCount - half));
+    return snapshotThreshold(this.opts.snapCount, this.opts.random);
   }
 
   /** A point-in-time snapshot written in pieces while clients go on (the tree copies on write). */
   async takeSnapshot(): Promise<void> {
     this.txnsSinceSnapshot = 0;
     this.snapshotThreshold = this.nextSnapshotThreshold();
-    const frozen = this.tree.beginSnapshot();
     const started = this.opts.clock.monotonicMs();
     try {
-      const chunks = async function* (): AsyncGenerator<Buffer> {
-        yield encodeSnapshotHeader(frozen.zxid, frozen.sessions);
-        for (let i = 0; i < frozen.nodes.length; i += SNAPSHOT_CHUNK_NODES) {
-          const w = new JuteWriter(1 << 20);
-          encodeNodes(w, frozen.nodes, i, Math.min(frozen.nodes.length, i + SNAPSHOT_CHUNK_NODES));
-          yield w.toBuffer();
-          await new Promise<void>((r) => setImmediate(r));
-        }
-        yield encodeSnapshotEnd();
-      };
-      const saved = await this.snapshots.save({ index: frozen.zxid, term: TERM }, chunks());
+      const saved = await saveTreeSnapshot(this.tree, this.snapshots, TERM);
       this.stats.snapshotsTaken++;
       this.stats.lastSnapshotMs = this.opts.clock.monotonicMs() - started;
-      this.opts.log.info({ file: saved.file, bytes: saved.bytes, zxid: frozen.zxid, ms: this.stats.lastSnapshotMs }, 'snapshot written');
+      this.opts.log.info({ file: saved.file, bytes: saved.bytes, zxid: saved.meta.index, ms: this.stats.lastSnapshotMs }, 'snapshot written');
       await this.purge();
     } catch (e) {
       this.opts.log.error({ err: e }, 'snapshot failed; will retry after more transactions');
-    } finally {
-      frozen.end();
     }
   }
 

@@ -266,6 +266,13 @@ export class ClientConnection implements Watcher {
         // No SASL configured: ZooKeeper 3.8 answers OK with a null token and reply zxid 0.
         this.enqueueReply(xid, type, 0n, () => ({ err: 0, write: (w) => w.writeBuffer(null) }));
         return;
+      case OpCode.sync:
+        if (this.server.replica.role !== 'standalone') {
+          // In an ensemble sync waits for the leader's commit index; alone it is a read (below).
+          this.enqueueWrite(xid, type, this.server.sync(r), false);
+          return;
+        }
+        break;
       case OpCode.reconfig:
         this.enqueueRead(xid, type, () => ({ err: ErrorCode.ReconfigDisabled }));
         return;

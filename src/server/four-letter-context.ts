@@ -110,8 +110,8 @@ export function buildFourLetterContext(server: ZkServer): FourLetterContext {
   return {
     version: VERSION.zookeeperCompatible,
     builtOnMs: VERSION.builtOnMs,
-    serving: true,
-    serverState: 'standalone',
+    serving: server.replica.role !== 'looking',
+    serverState: server.replica.role === 'looking' ? 'follower' : server.replica.role,
     config: server.config,
     stats: {
       packetsReceived: c.packetsReceived,

@@ -11,6 +11,7 @@ import {
   OpCode,
   SetWatches,
   SetWatches2,
+  SyncRequest,
 } from '../../wire/index.js';
 import type { ConnectRequest, ConnectResponse, JuteReader, JuteWriter } from '../../wire/index.js';
 import type { ServerConfig } from '../config.js';
@@ -20,7 +21,7 @@ import { WatchManager } from '../core/watches.js';
 import type { ApplyOutcome, DataTree } from '../core/tree.js';
 import { NodeKind, TxnType } from '../core/txn.js';
 import type { TxnEntry } from '../core/txn.js';
-import type { Replica } from '../replica/replica.js';
+import type { Replica, ReplicaRole } from '../replica/replica.js';
 import type { Clock } from '../platform/clock.js';
 import { ClientConnection } from './connection.js';
 import { freshTraffic } from './traffic.js';
@@ -76,6 +77,8 @@ export class ZkServer {
   readonly throttled = new Set<ClientConnection>();
   private readonly log: Logger;
   private readonly bySession = new Map<bigint, ClientConnection>();
+  /** Follower: sessions of this server's clients active since the last report to the leader. */
+  private touchedSinceReport = new Map<bigint, number>();
   private readonly perIp = new Map<string, number>();
   private readonly listener: net.Server;
   private nextConnId = 1;
@@ -92,6 +95,11 @@ export class ZkServer {
     // Sessions recovered from disk get a full timeout to reconnect, as in ZooKeeper.
     for (const s of replica.tree.sessions.values()) this.sessions.touch(s.sessionId, s.timeoutMs, clock.monotonicMs());
     replica.onApply = (outcome, entry) => this.onApply(outcome, entry);
+    replica.onLeaderChange = (role) => this.onLeaderChange(role);
+    replica.onSessionTouches = (touches) => {
+      const now = this.clock.monotonicMs();
+      for (const t of touches) if (this.sessions.has(t.sessionId)) this.sessions.touch(t.sessionId, t.timeoutMs, now);
+    };
     this.listener = net.createServer((socket) => this.accept(socket));
   }
 
@@ -148,6 +156,11 @@ export class ZkServer {
   /** Handshake: a new session is a createSession txn; a reconnect is checked against the replicated table. */
   async connect(conn: ClientConnection, req: ConnectRequest): Promise<ConnectResponse | null> {
     const tree = this.tree;
+    if (this.replica.role === 'looking') {
+      // As ZooKeeper: a member without a leader serves nobody; the client tries another server.
+      this.log.info('refusing client: no leader in the ensemble');
+      return null;
+    }
     if (req.lastZxidSeen > BigInt(tree.lastZxid)) {
       // The client has seen a newer state than ours: it must try another server.
       this.log.info({ lastZxidSeen: req.lastZxidSeen.toString(), lastZxid: tree.lastZxid }, 'refusing client ahead of this server');
@@ -186,10 +199,14 @@ export class ZkServer {
     conn.sessionId = sessionId;
     conn.timeoutMs = timeoutMs;
     this.sessions.touch(sessionId, timeoutMs, this.clock.monotonicMs());
+    if (this.replica.role === 'follower') this.touchedSinceReport.set(sessionId, timeoutMs);
   }
 
   touch(conn: ClientConnection): void {
-    if (conn.sessionId !== 0n && this.sessions.has(conn.sessionId)) this.sessions.touch(conn.sessionId, conn.timeoutMs, this.clock.monotonicMs());
+    if (conn.sessionId !== 0n && this.sessions.has(conn.sessionId)) {
+      this.sessions.touch(conn.sessionId, conn.timeoutMs, this.clock.monotonicMs());
+      if (this.replica.role === 'follower') this.touchedSinceReport.set(conn.sessionId, conn.timeoutMs);
+    }
   }
 
   readHandler(opcode: number): ReadHandler | null {
@@ -212,6 +229,13 @@ export class ZkServer {
     return { zxid: outcome.zxid, ...replyFor(outcome.result) };
   }
 
+  /** sync in an ensemble: answered once this server has applied what the leader had committed. */
+  async sync(r: JuteReader): Promise<WriteOutcome> {
+    const { path } = SyncRequest.read(r);
+    await this.replica.sync();
+    return { zxid: this.tree.lastZxid, err: 0, write: (w) => w.writeUString(path) };
+  }
+
   async closeSession(conn: ClientConnection): Promise<WriteOutcome> {
     const outcome = await this.replica.propose({ opcode: OpCode.closeSession }, conn.sessionId, 0, { ids: conn.authIds });
     return { zxid: outcome.zxid, err: 0 };
@@ -219,6 +243,10 @@ export class ZkServer {
 
   /** Runs as each txn applies, before its proposer is answered: session bookkeeping and watch events. */
   private onApply(outcome: ApplyOutcome, entry: TxnEntry): void {
+    if (entry.txn.type === TxnType.createSession && !this.sessions.has(entry.txn.sessionId)) {
+      // Created through another member: this one must know its deadline too (it may lead later).
+      this.sessions.touch(entry.txn.sessionId, entry.txn.timeoutMs, this.clock.monotonicMs());
+    }
     if (entry.txn.type === TxnType.closeSession) {
       const sessionId = entry.txn.sessionId;
       this.sessions.remove(sessionId);
@@ -302,7 +330,31 @@ export class ZkServer {
     return { err: 0 };
   }
 
+  /**
+   * A new leader (or none), or a tree replaced by a snapshot: every client reconnects, as
+   * ZooKeeper's servers drop their clients when they lose or change their leader. A new leader
+   * gives every session a full timeout from now, as after a restart.
+   */
+  private onLeaderChange(role: ReplicaRole): void {
+    for (const c of [...this.connections]) c.destroy();
+    this.touchedSinceReport.clear();
+    if (role === 'leader') {
+      const now = this.clock.monotonicMs();
+      for (const s of this.tree.sessions.values()) this.sessions.touch(s.sessionId, s.timeoutMs, now);
+    }
+  }
+
   private expireSessions(): void {
+    const role = this.replica.role;
+    if (role === 'follower') {
+      // The leader alone expires sessions; it hears which of ours are alive.
+      if (this.touchedSinceReport.size > 0) {
+        this.replica.reportSessionTouches([...this.touchedSinceReport].map(([sessionId, timeoutMs]) => ({ sessionId, timeoutMs })));
+        this.touchedSinceReport.clear();
+      }
+      return;
+    }
+    if (role === 'looking') return;
     const expired = this.sessions.expire(this.clock.monotonicMs());
     for (const sessionId of expired) {
       this.counters.sessionsExpired++;
@@ -315,6 +367,7 @@ export class ZkServer {
 
   /** ContainerManager: empty containers that once had children, and TTL nodes past their time. */
   private reapContainers(): void {
+    if (this.replica.role !== 'leader' && this.replica.role !== 'standalone') return;
     const tree = this.tree;
     const now = this.clock.nowMs();
     const budget = Math.max(1, Math.floor((this.config.containerMaxPerMinute * this.config.containerCheckIntervalMs) / 60000));

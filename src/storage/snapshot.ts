@@ -212,6 +212,22 @@ export class SnapshotStore {
     return null;
   }
 
+  /** The newest valid snapshot, read while the server runs (to send to a member that is behind). */
+  async readNewest(): Promise<{ meta: SnapshotMeta; data: Buffer } | null> {
+    const all = await this.list();
+    for (let i = all.length - 1; i >= 0; i--) {
+      const s = all[i] as SnapshotMeta & { file: string };
+      const meta = { index: s.index, term: s.term };
+      try {
+        return { meta, data: await this.read(s.file, meta) };
+      } catch (err) {
+        // Purged or damaged meanwhile: an older one will do.
+        if (!(err instanceof StorageCorruptionError) && (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    return null;
+  }
+
   private async read(file: string, meta: SnapshotMeta): Promise<Buffer> {
     const { size } = await stat(file);
     if (size > SNAPSHOT_BYTES_MAX) {

@@ -63,12 +63,43 @@ test('a Debian-style zoo.cfg', (t) => {
   t.deepEqual(config.fourLetterWords, new Set(['srvr', 'ruok', 'mntr']));
   t.is(config.serverId, 1);
   t.deepEqual(warnings, [
-    `initLimit in ${file}: not supported yet, ignored`,
-    `syncLimit in ${file}: not supported yet, ignored`,
     `metricsProvider.httpPort in ${file}: not supported yet, ignored`,
-    `server.1 in ${file}: ensemble replication (Raft) is not implemented yet; zooraft runs standalone and ignores server.1`,
+    'only one server.N line: running standalone, as ZooKeeper does',
   ]);
+  t.deepEqual(config.ensemble, []);
 });
+
+test('server.N lines and myid make an ensemble member', (t) => {
+  const dir = tmpDir(t);
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir);
+  const cfg = `tickTime=2000\ndataDir=${dataDir}\nclientPort=2181\ninitLimit=10\nsyncLimit=5\n` +
+    'server.3=10.0.0.3:2888:3888\nserver.1=zk1.example.com:2888:3888:participant\nserver.2=10.0.0.2:2889:3889;2181\n';
+  const file = writeCfg(dir, cfg);
+  t.throws(() => buildConfig({ cfgFile: file, overrides: {}, cwd: '/' }), { instanceOf: ConfigError, message: /myid is missing.*write the N of this server's server\.N line/ });
+  fs.writeFileSync(path.join(dataDir, 'myid'), '2\n');
+  const { config, warnings } = buildConfig({ cfgFile: file, overrides: {}, cwd: '/' });
+  t.deepEqual(warnings, []);
+  t.is(config.serverId, 2);
+  t.deepEqual(config.ensemble, [
+    { id: 1, host: 'zk1.example.com', quorumPort: 2888, electionPort: 3888 },
+    { id: 2, host: '10.0.0.2', quorumPort: 2889, electionPort: 3889 },
+    { id: 3, host: '10.0.0.3', quorumPort: 2888, electionPort: 3888 },
+  ]);
+  fs.writeFileSync(path.join(dataDir, 'myid'), '7\n');
+  t.throws(() => buildConfig({ cfgFile: file, overrides: {}, cwd: '/' }), { instanceOf: ConfigError, message: /myid 7 .* has no server\.7 line/ });
+});
+
+for (const [value, why] of [
+  ['10.0.0.1:2888', /expected host:quorumPort:electionPort/],
+  ['10.0.0.1:2888:3888:observer', /observers are not supported yet/],
+  ['10.0.0.1:28x8:3888', /"28x8" is not a TCP port number/],
+  ['not a host!:2888:3888', /not an IP address or host name/],
+] as const) {
+  test(`ConfigError for server.2=${value}`, (t) => {
+    t.throws(() => buildConfig({ overrides: { 'server.1': '10.0.0.1:2888:3888', 'server.2': value }, cwd: '/' }), { instanceOf: ConfigError, message: why });
+  });
+}
 
 test('no config at all: 127.0.0.1:2181 with data in ./data', (t) => {
   const { config, warnings } = buildConfig({ overrides: {}, cwd: '/srv/zr' });

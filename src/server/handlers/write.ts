@@ -11,9 +11,12 @@ import {
   SetDataRequest,
   writeStatNumbers,
   readMultiRequest,
+  writeMultiRequest,
   writeMultiResponse,
+  JuteReader,
+  JuteWriter,
 } from '../../../wire/index.js';
-import type { JuteReader, JuteWriter, MultiResultOut } from '../../../wire/index.js';
+import type { MultiResultOut } from '../../../wire/index.js';
 import type { WriteRequest } from '../../core/prep.js';
 import type { OpResult } from '../../core/tree.js';
 
@@ -106,4 +109,70 @@ function multiResultOf(r: OpResult): MultiResultOut {
     default:
       return { type: OpCode.error, err: ErrorCode.SystemError };
   }
+}
+
+/**
+ * The body a follower forwards to the leader for a write: the client's record re-encoded, or for
+ * the writes the server makes itself (sessions, containers) a small record of their fields.
+ */
+export function encodeWriteBody(request: WriteRequest): Buffer {
+  const w = new JuteWriter(128);
+  switch (request.opcode) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer:
+      CreateRequest.write(w, request.req);
+      break;
+    case OpCode.createTTL:
+      CreateTTLRequest.write(w, request.req);
+      break;
+    case OpCode.delete:
+      DeleteRequest.write(w, request.req);
+      break;
+    case OpCode.deleteContainer:
+      w.writeUString(request.req.path);
+      break;
+    case OpCode.setData:
+      SetDataRequest.write(w, request.req);
+      break;
+    case OpCode.setACL:
+      SetACLRequest.write(w, request.req);
+      break;
+    case OpCode.check:
+      CheckVersionRequest.write(w, request.req);
+      break;
+    case OpCode.multi:
+      writeMultiRequest(w, request.ops);
+      break;
+    case OpCode.createSession:
+      w.writeLong(request.sessionId);
+      w.writeInt(request.timeoutMs);
+      w.writeBuffer(request.passwd);
+      break;
+    case OpCode.closeSession:
+      break;
+  }
+  return w.toBuffer();
+}
+
+/** The leader's side of encodeWriteBody; throws (JuteError) on a malformed body. */
+export function decodeWriteBody(opcode: number, body: Buffer): WriteRequest | null {
+  const r = new JuteReader(body, 0, body.length, 0x7fffffff);
+  let request: WriteRequest | null;
+  switch (opcode) {
+    case OpCode.deleteContainer:
+      request = { opcode, req: { path: r.readUString() ?? '' } };
+      break;
+    case OpCode.createSession:
+      request = { opcode, sessionId: r.readLong(), timeoutMs: r.readInt(), passwd: r.readBuffer() ?? Buffer.alloc(0) };
+      break;
+    case OpCode.closeSession:
+      request = { opcode };
+      break;
+    default:
+      if (!WRITE_OPCODES.has(opcode)) throw new Error(`opcode ${opcode} is not a write`);
+      request = decodeWrite(opcode, r);
+  }
+  r.expectEnd('forwarded write');
+  return request;
 }
