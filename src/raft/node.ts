@@ -363,6 +363,13 @@ export class RaftNode {
       this.respondAppend(m.from, true, this.commitIndex);
       return;
     }
+    if (this.log.termAt(m.snapshot.index) === m.snapshot.term) {
+      // A late snapshot this log already contains: its entries after the snapshot may have
+      // been acknowledged (counted for a commit), so they stay; the snapshot only commits.
+      this.commitIndex = m.snapshot.index;
+      this.respondAppend(m.from, true, m.snapshot.index);
+      return;
+    }
     this.log.resetTo(m.snapshot);
     this.commitIndex = m.snapshot.index;
     this.handedIndex = m.snapshot.index;
@@ -435,7 +442,7 @@ export class RaftNode {
     else if (entries.length > 0) pr.next = (entries.at(-1) as Entry).index + 1;
   }
 
-  /** Heartbeat: a replicating follower gets the commit index at its match; others a (re)probe. */
+  /** Heartbeat: a replicating follower gets the commit index; others a (re)probe. */
   private sendHeartbeat(to: number): void {
     const pr = this.progress.get(to);
     if (pr === undefined) return;
@@ -447,13 +454,16 @@ export class RaftNode {
       this.sendAppend(to, true);
       return;
     }
-    const prevTerm = this.log.termAt(pr.match);
+    // Check everything sent so far (not just what was acknowledged): an ack lost on the way
+    // is then made good, and the transport's order puts this behind the appends it covers.
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.termAt(prevIndex);
     if (prevTerm === null) {
       this.toProbe(pr);
       this.sendAppend(to, true);
       return;
     }
-    const req: AppendRequest = { type: 'append', term: this.term, from: this.id, to, prevIndex: pr.match, prevTerm, entries: [], commit: Math.min(this.commitIndex, pr.match) };
+    const req: AppendRequest = { type: 'append', term: this.term, from: this.id, to, prevIndex, prevTerm, entries: [], commit: Math.min(this.commitIndex, prevIndex) };
     this.send(req, true);
     pr.commitSent = Math.max(pr.commitSent, req.commit);
   }
