@@ -174,14 +174,19 @@ given with --config, --set key=value, then the dedicated flags above. With no
 a zoo.cfg it needs tickTime, dataDir and clientPort and, like ZooKeeper, listens
 on all interfaces unless clientPortAddress says otherwise.
 
+Ensemble: list every member as server.N=host:quorumPort:electionPort in each
+member's zoo.cfg and write N into <dataDir>/myid, as for ZooKeeper. Members
+replicate with Raft over quorumPort (the election port is not used); srvr shows
+Mode: leader or follower once a leader is elected.
+
 Keys --set accepts (zoo.cfg names): tickTime dataDir dataLogDir clientPort
 clientPortAddress maxClientCnxns minSessionTimeout maxSessionTimeout snapCount
 autopurge.snapRetainCount autopurge.purgeInterval 4lw.commands.whitelist
 jute.maxbuffer forceSync globalOutstandingLimit skipACL extendedTypesEnabled
 DigestAuthenticationProvider.superDigest znode.container.checkIntervalMs
-znode.container.maxPerMinute znode.container.maxNeverUsedIntervalMs
-(each also with a "zookeeper." prefix). Other ZooKeeper keys (initLimit,
-server.N, secureClientPort, admin.*, ...) are reported as not supported yet.
+znode.container.maxPerMinute znode.container.maxNeverUsedIntervalMs server.N
+initLimit syncLimit (each also with a "zookeeper." prefix). Other ZooKeeper
+keys (secureClientPort, admin.*, ...) are reported as not supported yet.
 
 Exit codes: 0 stopped by SIGINT/SIGTERM, 1 start-up failure, 2 bad configuration.`;
 
@@ -216,6 +221,7 @@ async function main(argv: string[]): Promise<void> {
       .example('$0 start', 'standalone on 127.0.0.1:2181, data in ./data')
       .example('$0 start --config /etc/zookeeper/conf/zoo.cfg', 'use an existing ZooKeeper configuration')
       .example('$0 start --port 2182 --data-dir /tmp/zr --four-letter-words "*"', 'a throw-away server answering every four-letter word')
+      .example('$0 start --config zoo.cfg', 'an ensemble member, when zoo.cfg has server.1..server.N lines and dataDir/myid holds N')
       .epilog(START_EPILOG), (args) => runStart(args))
     .command('four-letter <word>', 'Ask a server a four-letter word (ruok, srvr, mntr, ...), like `echo ruok | nc localhost 2181`.', (y) => y
       .positional('word', { type: 'string', demandOption: true, describe: `One of: ${[...FOUR_LETTER_WORDS].join(' ')}. The server must have it in 4lw.commands.whitelist.` })
