@@ -223,10 +223,7 @@ export class RaftReplica implements Replica {
 
   async purge(): Promise<void> {
     const oldestKept = await this.snapshots.purge(this.opts.snapRetainCount);
-    if (oldestKept !== null) {
-      await this.wal.compactPrefix(oldestKept.index);
-      this.node.compact(oldestKept.index);
-    }
+    if (oldestKept !== null) await this.wal.compactPrefix(oldestKept.index);
   }
 
   async close(): Promise<void> {
@@ -580,6 +577,9 @@ export class RaftReplica implements Replica {
       this.stats.lastSnapshotMs = this.opts.clock.monotonicMs() - started;
       this.opts.log.info({ file: saved.file, bytes: saved.bytes, zxid: saved.meta.index, ms: this.stats.lastSnapshotMs }, 'snapshot written');
       this.node.snapshotTaken(saved.meta);
+      // Memory holds the log only since the newest snapshot (at most snapCount entries); a
+      // member further behind is sent that snapshot. Disk keeps what the retained ones need.
+      this.node.compact(saved.meta.index);
       await this.purge();
     } catch (e) {
       this.opts.log.error({ err: e }, 'snapshot failed; will retry after more transactions');
