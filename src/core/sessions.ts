@@ -37,6 +37,10 @@ export class SessionTracker {
     this.expireAtBySession.delete(sessionId);
   }
 
+  ids(): IterableIterator<bigint> {
+    return this.expireAtBySession.keys();
+  }
+
   has(sessionId: bigint): boolean {
     return this.expireAtBySession.has(sessionId);
   }

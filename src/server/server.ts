@@ -338,9 +338,12 @@ export class ZkServer {
   private onLeaderChange(role: ReplicaRole): void {
     for (const c of [...this.connections]) c.destroy();
     this.touchedSinceReport.clear();
-    if (role === 'leader') {
-      const now = this.clock.monotonicMs();
-      for (const s of this.tree.sessions.values()) this.sessions.touch(s.sessionId, s.timeoutMs, now);
+    // The tracker follows the replicated session table (a snapshot may have replaced it).
+    const tree = this.tree;
+    for (const id of [...this.sessions.ids()]) if (!tree.sessions.has(id)) this.sessions.remove(id);
+    const now = this.clock.monotonicMs();
+    for (const s of tree.sessions.values()) {
+      if (role === 'leader' || !this.sessions.has(s.sessionId)) this.sessions.touch(s.sessionId, s.timeoutMs, now);
     }
   }
 

@@ -187,6 +187,9 @@ test.serial('a member that lost its data catches up from the leader\'s snapshot'
   try {
     const leader = await ensemble.waitForLeader();
     const lost = [1, 2, 3].find((id) => id !== leader) as number;
+    // A session made before the member goes: it must be able to move there afterwards.
+    const keeper = await nzk.connect(ensemble.connectString([leader]), { sessionTimeoutMs: 4000 });
+    t.teardown(() => keeper.close());
     await ensemble.stopMember(lost);
     const dir = ensemble.member(lost).dataDir;
     for (const name of await fs.readdir(dir)) if (name !== 'myid') await fs.rm(path.join(dir, name), { recursive: true, force: true });
@@ -203,6 +206,9 @@ test.serial('a member that lost its data catches up from the leader\'s snapshot'
     await nzk.withClient(ensemble.connectString([lost]), async (c) => {
       t.is((await nzk.getData(c, '/many/n123')).data?.toString(), 'value 123');
     });
+    const moved = await nzk.connect(ensemble.connectString([lost]), { sessionId: keeper.getSessionId(), sessionPassword: keeper.getSessionPassword(), timeoutMs: 5000 });
+    t.is(nzk.sessionIdOf(moved), nzk.sessionIdOf(keeper), 'the caught-up member knows the session from the snapshot');
+    moved.close();
     const log = ensemble.member(lost).process?.logLines.join('\n') ?? '';
     t.true(log.includes('installed a snapshot from the leader'), 'caught up through a snapshot, not the log alone');
   } finally {
