@@ -40,6 +40,12 @@ let windowFrom = Number.POSITIVE_INFINITY;
 let windowTo = Number.POSITIVE_INFINITY;
 let stopAt = Number.POSITIVE_INFINITY;
 
+/** The port session j of this worker connects to: the server's, or its member of the ensemble. */
+function portOf(j: number): number {
+  const ports = cfg.ports ?? [];
+  return ports.length === 0 ? cfg.port : (ports[((cfg.sessionBase ?? 0) + j) % ports.length] as number);
+}
+
 async function connectAll(n: number, idBase: string): Promise<LeanSession[]> {
   const out: LeanSession[] = [];
   // At most 25 connects at once per worker: ZooKeeper's default listen backlog (50) drops SYNs
@@ -48,7 +54,7 @@ async function connectAll(n: number, idBase: string): Promise<LeanSession[]> {
   for (let i = 0; i < n; i += batch) {
     const part = await Promise.all(
       Array.from({ length: Math.min(batch, n - i) }, async (_, k) => {
-        const s = await LeanSession.connect(cfg.host, cfg.port);
+        const s = await LeanSession.connect(cfg.host, portOf(i + k));
         s.onProtocolError = (what) => {
           if (protocolErrors.length < 20) protocolErrors.push(what);
         };

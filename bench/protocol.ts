@@ -5,6 +5,12 @@ import type { FillPlan } from './workloads.js';
 export interface WorkerConfig {
   host: string;
   port: number;
+  /**
+   * Ensemble: the members' client ports. Session j of this worker connects to
+   * ports[(sessionBase + j) % ports.length], so the sessions of all workers spread evenly.
+   */
+  ports?: number[];
+  sessionBase?: number;
   workload: string;
   workerIndex: number;
   /** Makes node names unique across the phases that share one server (saturated, single). */

@@ -2,6 +2,7 @@
 // For every workload, pairs of fresh servers run alternately (ZooKeeper, zooraft, ZooKeeper,
 // zooraft, ...); the report gives per-server medians over the pairs and the median of the
 // per-pair zooraft/ZooKeeper ratios. See bench/README.md for what each number means.
+// The ensemble workloads (ens*) run last, on one fresh 3-member ensemble per server and pair.
 // Exit status: 1 if any request failed, a server did not start or a load worker failed;
 // never because of timing.
 import { fork, spawnSync } from 'node:child_process';
@@ -17,9 +18,9 @@ import { LeanSession, errorName } from './lean-client.js';
 import type { FromWorker, ToWorker, WorkerConfig, WorkerResult } from './protocol.js';
 import { renderReport, renderSvg } from './report.js';
 import type { Measurement, Report, RunRecord, TunedReport } from './report.js';
-import { BenchServer, cpuSeconds, gcPauses, haveJcmd, liveHeapBytes, memory, probeFsync } from './servers.js';
-import type { ServerKind, TunedJvm } from './servers.js';
-import { WORKLOADS, fillParentPath, fillParents, fillUnits, globalSetup, req, VALUE_100, VALUE_1K, workloadInfo } from './workloads.js';
+import { BenchEnsemble, BenchServer, cpuSeconds, gcPauses, haveJcmd, liveHeapBytes, memory, probeFsync } from './servers.js';
+import type { EnsembleKind, EnsembleMember, ServerKind, TunedJvm } from './servers.js';
+import { ENSEMBLE_WORKLOADS, WORKLOADS, fillParentPath, fillParents, fillUnits, globalSetup, req, VALUE_100, VALUE_1K, workloadInfo } from './workloads.js';
 import type { FillPlan } from './workloads.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,6 +48,11 @@ export interface Options {
   tunedXmxMb: number;
   fanSessions: number;
   fanRounds: number;
+  /** The ensemble workloads' windows: shorter, as six ensembles run every one of them in full mode. */
+  ensWarmupMs: number;
+  ensDurationMs: number;
+  ensSingleWarmupMs: number;
+  ensSingleMs: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -63,7 +69,8 @@ function parseArgs(argv: string[]): Options {
         '  --znodes N      znodes of 100 B for the memory and recovery workloads (default 1,000,000; quick 10,000)\n' +
         '  --fill-batch N  creates per multi when filling them (default 100); --fill-depth N multis in flight per session (default 4)\n' +
         '  --tuned-xmx N   first -Xmx (MiB) of the tuned-JVM ZooKeeper (memory workload) instead of the measured one\n' +
-        `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}\n`,
+        `workloads: ${WORKLOADS.map((w) => w.name).join(', ')}\n` +
+        `  --workloads ensemble  = ${ENSEMBLE_WORKLOADS.join(',')} (3-member ensembles only; may be combined with others)\n`,
     );
     process.exit(0);
   }
@@ -76,7 +83,8 @@ function parseArgs(argv: string[]): Options {
     return n;
   };
   const wl = get('workloads');
-  const workloads = wl === undefined ? WORKLOADS.map((w) => w.name) : wl.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const named = wl === undefined ? WORKLOADS.map((w) => w.name) : wl.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const workloads = [...new Set(named.flatMap((w) => (w === 'ensemble' ? ENSEMBLE_WORKLOADS : [w])))];
   for (const w of workloads) workloadInfo(w);
   return {
     quick,
@@ -87,15 +95,20 @@ function parseArgs(argv: string[]): Options {
     depth: num('depth', 32),
     churners: num('churners', 8),
     warmupMs: quick ? 300 : 750,
-    durationMs: quick ? 1000 : 4000,
+    // Full-mode windows trimmed from 4 s and 1 s to make room for the ensembles in 15 minutes.
+    durationMs: quick ? 1000 : 3500,
     singleWarmupMs: quick ? 200 : 500,
-    singleMs: quick ? 500 : 1000,
+    singleMs: quick ? 500 : 800,
     memZnodes: num('znodes', quick ? 10000 : 1000000),
     fillBatch: num('fill-batch', 100),
     fillDepth: num('fill-depth', 4),
     tunedXmxMb: get('tuned-xmx') === undefined ? Number.NaN : num('tuned-xmx', 1),
     fanSessions: quick ? 1000 : 10000,
     fanRounds: 3,
+    ensWarmupMs: quick ? 200 : 500,
+    ensDurationMs: quick ? 500 : 1500,
+    ensSingleWarmupMs: quick ? 100 : 200,
+    ensSingleMs: quick ? 300 : 500,
   };
 }
 
@@ -167,6 +180,8 @@ class Worker {
 interface PhaseResult {
   ops: number;
   seconds: number;
+  /** Writes made after the window to release replies still awaited (ensembles only; see awaitNudging). */
+  nudges: number;
   hist: Histogram;
   errors: Map<number, number>;
   protocolErrors: string[];
@@ -174,7 +189,7 @@ interface PhaseResult {
   loadCpuSec: number;
 }
 
-function mergeResults(results: WorkerResult[]): Omit<PhaseResult, 'seconds' | 'serverCpuSec'> {
+function mergeResults(results: WorkerResult[]): Omit<PhaseResult, 'seconds' | 'serverCpuSec' | 'nudges'> {
   const hist = new Histogram();
   const errors = new Map<number, number>();
   let ops = 0;
@@ -190,12 +205,80 @@ function mergeResults(results: WorkerResult[]): Omit<PhaseResult, 'seconds' | 's
   return { ops, hist, errors, protocolErrors, loadCpuSec };
 }
 
-async function startWorkers(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, phase: string, fill?: FillPlan): Promise<Worker[]> {
+/**
+ * Where a phase's load goes: one server, or the members of an ensemble. Session j of the phase
+ * (counted over all workers) connects to ports[(first + j) % ports.length]; server CPU is the
+ * sum over pids.
+ */
+interface LoadTarget {
+  ports: number[];
+  pids: number[];
+  first: number;
+  /** Ensembles: one write through another session, made when replies are late (awaitNudging). */
+  nudge?: () => Promise<void>;
+}
+
+/** How long after the window the workers may take to collect their last replies before a nudge. */
+const NUDGE_AFTER_MS = 1000;
+
+/**
+ * Waits for `done`; if it has not settled by `startAt` (epoch ms), calls `nudge` once a second
+ * until it does. Why: a ZooKeeper 3.8 follower was seen holding back the reply to a committed
+ * write until the next commit arrived; with one session writing one request at a time (the
+ * single-request phase) no next commit comes, and the reply waited 30 s for the session to
+ * expire. A write from another session is such a next commit. Replies after the window are not
+ * measured either way; the count goes into the report.
+ */
+async function awaitNudging<T>(done: Promise<T>, startAt: number, nudge: (() => Promise<void>) | undefined): Promise<{ value: T; nudges: number }> {
+  if (nudge === undefined) return { value: await done, nudges: 0 };
+  let nudges = 0;
+  let busy = false;
+  let timer: NodeJS.Timeout | undefined;
+  const tick = (): void => {
+    timer = setTimeout(tick, 1000);
+    if (busy) return;
+    busy = true;
+    nudges++;
+    nudge()
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+      });
+  };
+  timer = setTimeout(tick, Math.max(0, startAt - epochNow()));
+  try {
+    const value = await done;
+    return { value, nudges };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function serverTarget(server: BenchServer): LoadTarget {
+  return { ports: [server.port], pids: [server.pid], first: 0 };
+}
+
+/** CPU seconds of all the target's processes; NaN if one is gone (a died server is reported elsewhere). */
+function targetCpuSeconds(t: LoadTarget): number {
+  try {
+    return t.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function startWorkers(target: LoadTarget, workload: string, workers: number, sessions: number, depth: number, phase: string, fill?: FillPlan): Promise<Worker[]> {
   const ws = Array.from({ length: workers }, () => new Worker());
   try {
+    let sessionBase = target.first;
     ws.forEach((w, i) => {
       const per = Math.floor(sessions / workers) + (i < sessions % workers ? 1 : 0);
-      const cfg: WorkerConfig = { host: '127.0.0.1', port: server.port, workload, workerIndex: i, phase, sessions: per, depth };
+      const cfg: WorkerConfig = { host: '127.0.0.1', port: target.ports[0] as number, workload, workerIndex: i, phase, sessions: per, depth };
+      if (target.ports.length > 1) {
+        cfg.ports = target.ports;
+        cfg.sessionBase = sessionBase;
+      }
+      sessionBase += per;
       if (fill !== undefined) cfg.fill = fill;
       w.send({ type: 'init', cfg });
     });
@@ -208,25 +291,26 @@ async function startWorkers(server: BenchServer, workload: string, workers: numb
 }
 
 /** A closed-loop phase: warm-up, then the measuring window; server CPU read at both edges. */
-async function timedPhase(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, warmupMs: number, durationMs: number): Promise<PhaseResult> {
-  const ws = await startWorkers(server, workload, workers, sessions, depth, workers === 1 && sessions === 1 ? 'one' : 'sat');
+async function timedPhase(target: LoadTarget, workload: string, workers: number, sessions: number, depth: number, warmupMs: number, durationMs: number): Promise<PhaseResult> {
+  const ws = await startWorkers(target, workload, workers, sessions, depth, workers === 1 && sessions === 1 ? 'one' : 'sat');
   try {
     const from = epochNow() + warmupMs + 20;
     const to = from + durationMs;
     let cpuFrom = Number.NaN;
     let cpuTo = Number.NaN;
     const tFrom = setTimeout(() => {
-      cpuFrom = cpuSeconds(server.pid);
+      cpuFrom = targetCpuSeconds(target);
     }, from - epochNow());
     const tTo = setTimeout(() => {
-      cpuTo = cpuSeconds(server.pid);
+      cpuTo = targetCpuSeconds(target);
     }, to - epochNow());
     for (const w of ws) w.send({ type: 'go', measureFrom: from, measureTo: to });
-    const results = await Promise.all(ws.map((w) => w.next('result', warmupMs + durationMs + 60000)));
+    const done = Promise.all(ws.map((w) => w.next('result', warmupMs + durationMs + 60000)));
+    const { value: results, nudges } = await awaitNudging(done, to + NUDGE_AFTER_MS, target.nudge);
     clearTimeout(tFrom);
     clearTimeout(tTo);
     const merged = mergeResults(results.map((r) => r.result));
-    return { ...merged, seconds: durationMs / 1000, serverCpuSec: cpuTo - cpuFrom };
+    return { ...merged, seconds: durationMs / 1000, serverCpuSec: cpuTo - cpuFrom, nudges };
   } finally {
     await Promise.all(ws.map((w) => w.end()));
   }
@@ -237,7 +321,7 @@ class FillTimeout extends Error {}
 
 /** The fill units 0 .. count − 1 (memory/recovery fill), measured from "go" to the last reply. */
 async function countPhase(server: BenchServer, workload: string, workers: number, sessions: number, depth: number, count: number, fill: FillPlan, timeoutMs: number): Promise<PhaseResult> {
-  const ws = await startWorkers(server, workload, workers, sessions, depth, 'fill', fill);
+  const ws = await startWorkers(serverTarget(server), workload, workers, sessions, depth, 'fill', fill);
   try {
     const cpu0 = cpuSeconds(server.pid);
     const t0 = performance.now();
@@ -253,7 +337,7 @@ async function countPhase(server: BenchServer, workload: string, workers: number
     });
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = cpuSeconds(server.pid);
-    return { ...mergeResults(results.map((r) => r.result)), seconds, serverCpuSec: cpu1 - cpu0 };
+    return { ...mergeResults(results.map((r) => r.result)), seconds, serverCpuSec: cpu1 - cpu0, nudges: 0 };
   } finally {
     await Promise.all(ws.map((w) => w.end()));
   }
@@ -278,8 +362,8 @@ function addErrors(into: Record<string, number>, p: PhaseResult, notes: string[]
   for (const e of p.protocolErrors) if (notes.length < 20) notes.push(e);
 }
 
-async function withSession<T>(server: BenchServer, f: (s: LeanSession) => Promise<T>): Promise<T> {
-  const s = await LeanSession.connect('127.0.0.1', server.port);
+async function withSession<T>(server: BenchServer | number, f: (s: LeanSession) => Promise<T>): Promise<T> {
+  const s = await LeanSession.connect('127.0.0.1', typeof server === 'number' ? server : server.port);
   try {
     return await f(s);
   } finally {
@@ -331,10 +415,10 @@ async function runOne(kind: ServerKind, workload: string, pair: number, opts: Op
       const churn = info.kind === 'churn';
       const sessions = churn ? opts.churners : Math.max(opts.workers, info.sessions ?? opts.sessions);
       const depth = churn ? 1 : (info.depth ?? opts.depth);
-      const sat = await timedPhase(srv, workload, opts.workers, sessions, depth, opts.warmupMs, opts.durationMs);
+      const sat = await timedPhase(serverTarget(srv), workload, opts.workers, sessions, depth, opts.warmupMs, opts.durationMs);
       rec.saturated = measurementOf(sat);
       addErrors(rec.errors, sat, rec.notes);
-      const single = await timedPhase(srv, workload, 1, 1, 1, opts.singleWarmupMs, opts.singleMs);
+      const single = await timedPhase(serverTarget(srv), workload, 1, 1, 1, opts.singleWarmupMs, opts.singleMs);
       rec.single = measurementOf(single);
       addErrors(rec.errors, single, rec.notes);
     } else if (info.kind === 'memory' || info.kind === 'recovery') {
@@ -428,7 +512,7 @@ async function runOne(kind: ServerKind, workload: string, pair: number, opts: Op
 
 async function runFanout(srv: BenchServer, opts: Options, rec: RunRecord): Promise<void> {
   const tConnect = performance.now();
-  const ws = await startWorkers(srv, 'fanout', opts.workers, opts.fanSessions, 1, 'fan');
+  const ws = await startWorkers(serverTarget(srv), 'fanout', opts.workers, opts.fanSessions, 1, 'fan');
   rec.extra['fanoutConnectMs'] = performance.now() - tConnect;
   const rounds: number[] = [];
   try {
@@ -457,6 +541,93 @@ async function runFanout(srv: BenchServer, opts: Options, rec: RunRecord): Promi
   rec.extra['fanoutMedianMs'] = rounds[Math.floor(rounds.length / 2)] ?? Number.NaN;
   rec.extra['fanoutMaxMs'] = rounds[rounds.length - 1] ?? Number.NaN;
   rec.extra['fanoutSessions'] = opts.fanSessions;
+}
+
+// ---- 3-member ensembles ----------------------------------------------------------------------------
+
+/**
+ * One fresh ensemble of `kind` runs the ensemble workloads in turn (one ensemble per server and
+ * pair instead of one per workload: each start costs seconds of JVM start and leader election).
+ * Sessions go round-robin over the members starting at the leader, so both servers' leaders carry
+ * the same share (16 sessions: 6, 5, 5); the single-request session goes to a follower, as two of
+ * three clients of a real ensemble do. Returns one record per workload.
+ */
+async function runEnsemble(kind: EnsembleKind, pair: number, workloads: string[], opts: Options, root: string): Promise<RunRecord[]> {
+  const recs: RunRecord[] = workloads.map((workload) => ({ workload, server: kind, pair, ok: true, errors: {}, notes: [], extra: {} }));
+  const dir = path.join(root, `ensemble-${kind}-${pair}`);
+  let ens: BenchEnsemble | null = null;
+  try {
+    ens = await BenchEnsemble.start(kind, dir);
+    const leader = await ens.leaderId();
+    const members = [...ens.members].sort((a, b) => Number(b.id === leader) - Number(a.id === leader) || a.id - b.id);
+    for (const rec of recs) {
+      rec.extra['ensembleReadyMs'] = ens.readyMs;
+      rec.extra['leaderId'] = leader;
+    }
+    for (const rec of recs) {
+      const t = performance.now();
+      try {
+        if (!ens.alive) throw new Error(`a member of the ${kind} ensemble exited before this workload`);
+        await ensembleWorkload(ens, members, rec, opts);
+        if (!ens.alive) throw new Error(`a member of the ${kind} ensemble exited during this workload`);
+      } catch (e) {
+        rec.ok = false;
+        rec.failure = `${e instanceof Error ? e.message : String(e)}\n${ens.logTail()}`;
+      }
+      logRun(rec, performance.now() - t, opts.pairs);
+    }
+    const after = ens.alive ? await ens.leaderId(2000).catch(() => Number.NaN) : Number.NaN;
+    for (const rec of recs) {
+      rec.extra['leaderIdAfter'] = after;
+      if (after === leader) continue;
+      const end = Number.isFinite(after) ? `member ${after}` : 'no single leader';
+      rec.notes.push(`${kind} ensemble leader changed during the workloads: member ${leader} at the start, ${end} at the end (srvr)`);
+    }
+  } catch (e) {
+    // The ensemble did not start (or had no leader): none of its workloads ran.
+    const msg = `${e instanceof Error ? e.message : String(e)}${ens !== null ? `\n${ens.logTail()}` : ''}`;
+    for (const rec of recs) {
+      rec.ok = false;
+      rec.failure = msg;
+      logRun(rec, 0, opts.pairs);
+    }
+  } finally {
+    if (ens !== null) {
+      const tStop = performance.now();
+      await ens.stop();
+      for (const rec of recs) rec.extra['stopMs'] = performance.now() - tStop;
+    }
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+  return recs;
+}
+
+/** One ensemble workload: set-up, saturated phase, single-request phase. `members`: leader first. */
+async function ensembleWorkload(ens: BenchEnsemble, members: EnsembleMember[], rec: RunRecord, opts: Options): Promise<void> {
+  const info = workloadInfo(rec.workload);
+  // Set-up through a session on every member in turn: a member answers a session's write only
+  // once it has applied it, so afterwards every member has the tree (new sessions on a
+  // follower carry no zxid and could otherwise read a tree that lags).
+  for (const m of members) await withSession(m.port, (s) => globalSetup(s, rec.workload));
+  const ports = members.map((m) => m.port);
+  const leaderPort = ports[0] as number;
+  // setData of /bench (there in every ensemble workload): one commit, nothing else changes.
+  const nudge = (): Promise<void> =>
+    withSession(leaderPort, async (s) => {
+      await s.call(req.setData('/bench', Buffer.alloc(0)));
+    });
+  const sessions = Math.max(opts.workers, info.sessions ?? opts.sessions);
+  const sat = await timedPhase({ ports, pids: ens.pids, first: 0, nudge }, rec.workload, opts.workers, sessions, info.depth ?? opts.depth, opts.ensWarmupMs, opts.ensDurationMs);
+  rec.saturated = measurementOf(sat);
+  addErrors(rec.errors, sat, rec.notes);
+  // first: 1 is the first follower (members are ordered leader first).
+  const single = await timedPhase({ ports, pids: ens.pids, first: 1, nudge }, rec.workload, 1, 1, 1, opts.ensSingleWarmupMs, opts.ensSingleMs);
+  rec.single = measurementOf(single);
+  addErrors(rec.errors, single, rec.notes);
+  rec.extra['nudgesSaturated'] = sat.nudges;
+  rec.extra['nudgesSingle'] = single.nudges;
+  // Summed over the members and cumulative: the ensemble ran the earlier ensemble workloads too.
+  rec.peakRssBytes = ens.pids.reduce((sum, pid) => sum + memory(pid).hwm, 0);
 }
 
 // ---- tuned-JVM ZooKeeper (memory workload) ---------------------------------------------------------
@@ -563,8 +734,9 @@ async function main(): Promise<number> {
   const jcmd = opts.workloads.includes('memory') && haveJcmd();
   const tuned: TunedReport = { method: jcmd ? 'jcmd' : 'search', liveMb: Number.NaN, startMb: Number.NaN, xmxMb: Number.NaN, okMb: Number.NaN, attempts: [] };
   if (opts.workloads.includes('memory')) log(`tuned ZooKeeper: -Xmx from ${jcmd ? 'the live heap after a full GC (jcmd), then +10 %' : 'a blind search (no jcmd here): 256 B/znode, +25 %'} until the fill succeeds`);
+  const ensemble = opts.workloads.filter((w) => workloadInfo(w).kind === 'ensemble');
   try {
-    for (const workload of opts.workloads) {
+    for (const workload of opts.workloads.filter((w) => !ensemble.includes(w))) {
       // The memory workload also runs the tuned-JVM ZooKeeper, after the default one (whose live heap sets its first -Xmx).
       const servers: ServerKind[] = workload === 'memory' ? ['zookeeper', 'zookeeper-tuned', 'zooraft'] : ['zookeeper', 'zooraft'];
       for (let pair = 0; pair < opts.pairs; pair++) {
@@ -575,15 +747,18 @@ async function main(): Promise<number> {
               ? await runTuned(pair, opts, root, runs, tuned)
               : await runOne(kind, workload, pair, opts, root, { measureLiveHeap: jcmd && workload === 'memory' && kind === 'zookeeper' });
           runs.push(rec);
-          const s = rec.saturated;
-          const errs = Object.values(rec.errors).reduce((a, b) => a + b, 0);
-          log(
-            `${workload} pair ${pair + 1}/${opts.pairs} ${kind}: ` +
-              (rec.ok ? (s !== undefined ? `${Math.round(s.opsPerSec)} ops/s p99 ${(s.p99Us / 1000).toFixed(2)} ms` : JSON.stringify(roundAll(rec.extra))) : `FAILED ${rec.failure?.split('\n')[0] ?? ''}`) +
-              (errs > 0 ? ` ERRORS ${JSON.stringify(rec.errors)}` : '') +
-              ` (${((performance.now() - t) / 1000).toFixed(1)} s)`,
-          );
+          logRun(rec, performance.now() - t, opts.pairs);
         }
+      }
+    }
+    // Ensembles last, alternating as above: ZooKeeper, zooraft, ZooKeeper, ...
+    for (let pair = 0; pair < opts.pairs && ensemble.length > 0; pair++) {
+      for (const kind of ['zookeeper', 'zooraft'] as const) {
+        const t = performance.now();
+        const recs = await runEnsemble(kind, pair, ensemble, opts, root);
+        runs.push(...recs);
+        const first = recs[0];
+        log(`ensemble pair ${pair + 1}/${opts.pairs} ${kind}: ready in ${fmtMs(first?.extra['ensembleReadyMs'])}, leader member ${String(first?.extra['leaderId'] ?? '?')}, all ${ensemble.length} workloads + stop ${((performance.now() - t) / 1000).toFixed(1)} s`);
       }
     }
   } finally {
@@ -617,6 +792,21 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+function logRun(rec: RunRecord, ms: number, pairs: number): void {
+  const s = rec.saturated;
+  const errs = Object.values(rec.errors).reduce((a, b) => a + b, 0);
+  log(
+    `${rec.workload} pair ${rec.pair + 1}/${pairs} ${rec.server}: ` +
+      (rec.ok ? (s !== undefined ? `${Math.round(s.opsPerSec)} ops/s p99 ${(s.p99Us / 1000).toFixed(2)} ms` : JSON.stringify(roundAll(rec.extra))) : `FAILED ${rec.failure?.split('\n')[0] ?? ''}`) +
+      (errs > 0 ? ` ERRORS ${JSON.stringify(rec.errors)}` : '') +
+      ` (${(ms / 1000).toFixed(1)} s)`,
+  );
+}
+
+function fmtMs(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '?' : `${Math.round(v)} ms`;
 }
 
 function roundAll(o: Record<string, number>): Record<string, number> {

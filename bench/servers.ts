@@ -9,6 +9,8 @@
 // Both: tickTime 2000, 4lw.commands.whitelist=*, maxClientCnxns=0, data under the same
 // benchmark root folder (one filesystem), logs to a file at their default level (INFO).
 // Start-up time is measured from spawn() to the first `ruok` → `imok`, the same for both.
+// BenchEnsemble starts three members of one server on this machine (QuorumPeerMain or
+// `zooraft start --config`) with the same zoo.cfg but for dataDir and clientPort, and a myid each.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -27,6 +29,8 @@ const JAVA_DIR = '/usr/share/java';
 const ZK_JAR = path.join(JAVA_DIR, 'zookeeper.jar');
 const ZK_CLASSPATH = [ZK_JAR, path.join(JAVA_DIR, 'slf4j-simple.jar')].join(':');
 export const TICK_MS = 2000;
+const ZK_STANDALONE_MAIN = 'org.apache.zookeeper.server.ZooKeeperServerMain';
+const ZK_QUORUM_MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 
 export type ServerKind = 'zookeeper' | 'zooraft' | 'zookeeper-tuned';
 
@@ -129,16 +133,53 @@ export class BenchServer {
   }
 }
 
+/** The `java` arguments that run ZooKeeper's `mainClass` on `cfgPath` with default JVM settings (the tuned flags if given), logs in `dir`. */
+function zookeeperArgs(dir: string, cfgPath: string, mainClass: string, tuned: TunedJvm | undefined): string[] {
+  const jvm = tuned !== undefined ? ['-XX:+UseSerialGC', `-Xmx${tuned.xmxMb}m`, '-XX:+ExitOnOutOfMemoryError'] : [];
+  return [
+    ...jvm,
+    // GC pauses to a file (read by gcPauses); changes nothing else.
+    `-Xlog:gc:file=${path.join(dir, 'gc.log')}`,
+    `-Dorg.slf4j.simpleLogger.logFile=${path.join(dir, 'zookeeper.log')}`,
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
+    '-Dorg.slf4j.simpleLogger.showDateTime=true',
+    '-cp',
+    ZK_CLASSPATH,
+    mainClass,
+    cfgPath,
+  ];
+}
+
+/** `node dist/zooraft.mjs start <startArgs>`, with BENCH_ZOORAFT_NODE_ARGS / BENCH_ZOORAFT_ARGS added. */
+function zooraftArgs(startArgs: string[]): string[] {
+  // BENCH_ZOORAFT_NODE_ARGS: extra node flags for zooraft, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof";
+  // BENCH_ZOORAFT_ARGS: extra `zooraft start` options, e.g. "--low-memory".
+  const words = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((a) => a !== '');
+  return [...words('BENCH_ZOORAFT_NODE_ARGS'), ZOORAFT_CLI, 'start', ...startArgs, ...words('BENCH_ZOORAFT_ARGS')];
+}
+
+/** Spawns the server with stdout and stderr appended to <dir>/server.log. */
+function spawnLogged(command: string, args: string[], dir: string): ChildProcess {
+  const logFd = fs.openSync(path.join(dir, 'server.log'), 'a');
+  try {
+    return spawn(command, args, { stdio: ['ignore', logFd, logFd], cwd: dir });
+  } finally {
+    fs.closeSync(logFd);
+  }
+}
+
+function writeCfg(cfgPath: string, cfg: Record<string, string>): void {
+  fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}\n`).join(''));
+}
+
 async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJvm | undefined): Promise<{ child: ChildProcess; times: StartTimes; exited: Promise<void> }> {
-  const logPath = path.join(dir, 'server.log');
-  const logFd = fs.openSync(logPath, 'a');
   let child: ChildProcess;
   const t0 = performance.now();
   if (kind === 'zookeeper' || kind === 'zookeeper-tuned') {
     const dataDir = path.join(dir, 'data');
     fs.mkdirSync(dataDir, { recursive: true });
     const cfgPath = path.join(dir, 'zoo.cfg');
-    const cfg = {
+    writeCfg(cfgPath, {
       tickTime: String(TICK_MS),
       dataDir,
       clientPort: String(port),
@@ -147,34 +188,16 @@ async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJ
       'admin.enableServer': 'false',
       maxClientCnxns: '0',
       forceSync: 'yes',
-    };
-    fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}\n`).join(''));
-    const jvm = kind === 'zookeeper-tuned' && tuned !== undefined ? ['-XX:+UseSerialGC', `-Xmx${tuned.xmxMb}m`, '-XX:+ExitOnOutOfMemoryError'] : [];
-    const args = [
-      ...jvm,
-      // GC pauses to a file (read by gcPauses); changes nothing else.
-      `-Xlog:gc:file=${path.join(dir, 'gc.log')}`,
-      `-Dorg.slf4j.simpleLogger.logFile=${path.join(dir, 'zookeeper.log')}`,
-      '-Dorg.slf4j.simpleLogger.defaultLogLevel=info',
-      '-Dorg.slf4j.simpleLogger.showDateTime=true',
-      '-cp',
-      ZK_CLASSPATH,
-      'org.apache.zookeeper.server.ZooKeeperServerMain',
-      cfgPath,
-    ];
-    child = spawn('java', args, { stdio: ['ignore', logFd, logFd], cwd: dir });
+    });
+    child = spawnLogged('java', zookeeperArgs(dir, cfgPath, ZK_STANDALONE_MAIN, kind === 'zookeeper-tuned' ? tuned : undefined), dir);
   } else {
     const args = [
-      ZOORAFT_CLI, 'start', '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data'),
+      '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dir, 'data'),
       '--tick-time', String(TICK_MS),
       '--set', '4lw.commands.whitelist=*', '--set', 'maxClientCnxns=0', '--set', 'forceSync=yes',
     ];
-    // BENCH_ZOORAFT_NODE_ARGS: extra node flags for zooraft, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof";
-    // BENCH_ZOORAFT_ARGS: extra `zooraft start` options, e.g. "--low-memory".
-    const words = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((a) => a !== '');
-    child = spawn(process.execPath, [...words('BENCH_ZOORAFT_NODE_ARGS'), ...args, ...words('BENCH_ZOORAFT_ARGS')], { stdio: ['ignore', logFd, logFd], cwd: dir });
+    child = spawnLogged(process.execPath, zooraftArgs(args), dir);
   }
-  fs.closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = t0 + 60000;
   let ruokMs = -1;
@@ -225,6 +248,236 @@ function readTail(dir: string): string {
     }
   }
   return '';
+}
+
+// ---- 3-member ensemble ------------------------------------------------------------------------
+
+/** The servers that run as an ensemble (the tuned JVM is a memory-workload variant only). */
+export type EnsembleKind = 'zookeeper' | 'zooraft';
+export const ENSEMBLE_SIZE = 3;
+/** Bound on spawn → every member serving; ZooKeeper's election and three JVMs on 2 cores take a few seconds. */
+const ENSEMBLE_READY_MS = 60000;
+
+interface MemberPorts {
+  client: number;
+  quorum: number;
+  election: number;
+}
+
+export interface EnsembleMember {
+  /** myid, 1..ENSEMBLE_SIZE. */
+  id: number;
+  dir: string;
+  port: number;
+  child: ChildProcess;
+  exited: Promise<void>;
+  /** The member's own log: ZooKeeper's slf4j file, or zooraft's pino output. */
+  logFile: string;
+}
+
+function memberAlive(m: EnsembleMember): boolean {
+  return m.child.exitCode === null && m.child.signalCode === null;
+}
+
+function memberTail(m: EnsembleMember, chars: number): string {
+  try {
+    return fs.readFileSync(m.logFile, 'utf8').slice(-chars);
+  } catch {
+    return '';
+  }
+}
+
+/** n distinct ports that were free a moment ago (two picks may return the same port). */
+async function distinctFreePorts(n: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(await pickFreePort());
+  return [...ports];
+}
+
+/**
+ * The zoo.cfg of one member: the same for every member but dataDir and clientPort, the same for
+ * both servers. zooraft sends all Raft traffic to the first port of server.N and ignores the second.
+ */
+function ensembleCfg(dataDir: string, clientPort: number, all: MemberPorts[]): Record<string, string> {
+  const cfg: Record<string, string> = {
+    tickTime: String(TICK_MS),
+    initLimit: '10',
+    syncLimit: '5',
+    dataDir,
+    clientPort: String(clientPort),
+    clientPortAddress: '127.0.0.1',
+    '4lw.commands.whitelist': '*',
+    maxClientCnxns: '0',
+    // Three admin servers on one machine would all want port 8080.
+    'admin.enableServer': 'false',
+    forceSync: 'yes',
+  };
+  all.forEach((p, i) => {
+    cfg[`server.${i + 1}`] = `127.0.0.1:${p.quorum}:${p.election}`;
+  });
+  return cfg;
+}
+
+/** True when a new session on the port gets exists("/") answered within 2 s (closed again). */
+async function servesRequests(port: number): Promise<boolean> {
+  let s: LeanSession | null = null;
+  try {
+    s = await LeanSession.connect('127.0.0.1', port, 30000, 2000);
+    const timeout = new Promise<null>((r) => setTimeout(() => r(null), 2000).unref());
+    const r = await Promise.race([s.call(req.exists('/')), timeout]);
+    if (r === null || r.err !== 0) return false;
+    // closeSession rather than a dropped socket: an orphan session would expire mid-workload.
+    await s.close(2000);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s?.destroy();
+  }
+}
+
+/**
+ * Three members of one kind on this machine, each with its own data folder and ports, started
+ * together. Ready when every member has served a new session's exists("/"): a ZooKeeper (or
+ * zooraft) member without a leader refuses sessions, so that means a working quorum.
+ */
+export class BenchEnsemble {
+  readonly kind: EnsembleKind;
+  readonly dir: string;
+  readonly members: EnsembleMember[];
+  /** Spawn of the members → every member served a request. */
+  readonly readyMs: number;
+
+  private constructor(kind: EnsembleKind, dir: string, members: EnsembleMember[], readyMs: number) {
+    this.kind = kind;
+    this.dir = dir;
+    this.members = members;
+    this.readyMs = readyMs;
+  }
+
+  get alive(): boolean {
+    return this.members.every(memberAlive);
+  }
+
+  get pids(): number[] {
+    return this.members.map((m) => m.child.pid ?? -1);
+  }
+
+  get ports(): number[] {
+    return this.members.map((m) => m.port);
+  }
+
+  /** Starts a fresh ensemble in `dir` (created here); retries on a lost race for a port. */
+  static async start(kind: EnsembleKind, dir: string): Promise<BenchEnsemble> {
+    let last: Error | null = null;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const attemptDir = path.join(dir, `try-${attempt}`);
+      const members: EnsembleMember[] = [];
+      try {
+        const ports = await distinctFreePorts(3 * ENSEMBLE_SIZE);
+        const all: MemberPorts[] = Array.from({ length: ENSEMBLE_SIZE }, (_, i) => ({
+          client: ports[3 * i] as number,
+          quorum: ports[3 * i + 1] as number,
+          election: ports[3 * i + 2] as number,
+        }));
+        const t0 = performance.now();
+        all.forEach((p, i) => members.push(spawnMember(kind, attemptDir, i + 1, p, all)));
+        const deadline = t0 + ENSEMBLE_READY_MS;
+        await Promise.all(members.map((m) => waitServing(kind, m, deadline)));
+        return new BenchEnsemble(kind, attemptDir, members, performance.now() - t0);
+      } catch (e) {
+        last = e instanceof Error ? e : new Error(String(e));
+        const portTaken = members.some((m) => /Address already in use|EADDRINUSE/.test(memberTail(m, 100000)));
+        await stopMembers(members, 0);
+        if (!portTaken) throw last;
+      }
+    }
+    throw last ?? new Error(`${kind} ensemble did not start`);
+  }
+
+  /** srvr's "Mode:" of each member ('leader', 'follower', or '?' when it does not say). */
+  async modes(): Promise<string[]> {
+    return Promise.all(
+      this.members.map(async (m) => {
+        const text = await fourLetterWord('127.0.0.1', m.port, 'srvr', 2000).catch(() => '');
+        return /^Mode: (\w+)/m.exec(text)?.[1] ?? '?';
+      }),
+    );
+  }
+
+  /**
+   * The myid of the leader, once srvr shows one leader and followers for the rest (polled for
+   * up to `timeoutMs`). Throws otherwise, e.g. three members each running standalone.
+   */
+  async leaderId(timeoutMs = 10000): Promise<number> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const modes = await this.modes();
+      const leaders = modes.filter((m) => m === 'leader').length;
+      const followers = modes.filter((m) => m === 'follower').length;
+      if (leaders === 1 && followers === ENSEMBLE_SIZE - 1) return (this.members[modes.indexOf('leader')] as EnsembleMember).id;
+      if (performance.now() > deadline) {
+        const seen = modes.map((m, i) => `member ${(this.members[i] as EnsembleMember).id} ${m}`).join(', ');
+        throw new Error(`${this.kind} ensemble has no single leader with ${ENSEMBLE_SIZE - 1} followers after ${timeoutMs / 1000} s (srvr Mode: ${seen})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGTERM every member (SIGKILL after 10 s) and wait until all three have exited. */
+  async stop(): Promise<void> {
+    await stopMembers(this.members, 10000);
+  }
+
+  /** The end of every member's log, each under a line naming the file. */
+  logTail(charsPerMember = 1500): string {
+    return this.members.map((m) => `--- member ${m.id}: ${m.logFile} ---\n${memberTail(m, charsPerMember)}`).join('\n');
+  }
+}
+
+function spawnMember(kind: EnsembleKind, root: string, id: number, own: MemberPorts, all: MemberPorts[]): EnsembleMember {
+  const dir = path.join(root, `member-${id}`);
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir, { recursive: true });
+  // Both servers read the member's id from <dataDir>/myid.
+  fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
+  const cfgPath = path.join(dir, 'zoo.cfg');
+  writeCfg(cfgPath, ensembleCfg(dataDir, own.client, all));
+  const child =
+    kind === 'zookeeper'
+      ? spawnLogged('java', zookeeperArgs(dir, cfgPath, ZK_QUORUM_MAIN, undefined), dir)
+      : spawnLogged(process.execPath, zooraftArgs(['--config', cfgPath]), dir);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const logFile = path.join(dir, kind === 'zookeeper' ? 'zookeeper.log' : 'server.log');
+  return { id, dir, port: own.client, child, exited, logFile };
+}
+
+async function waitServing(kind: EnsembleKind, m: EnsembleMember, deadline: number): Promise<void> {
+  for (;;) {
+    if (!memberAlive(m)) {
+      throw new Error(`${kind} ensemble member ${m.id} exited (${String(m.child.exitCode ?? m.child.signalCode)}) before serving; its log ${m.logFile}:\n${memberTail(m, 3000)}`);
+    }
+    if (await servesRequests(m.port)) return;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `${kind} ensemble member ${m.id} (client port ${m.port}) served no request within ${ENSEMBLE_READY_MS / 1000} s; its log ${m.logFile}:\n${memberTail(m, 3000)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** SIGTERM each live member, SIGKILL after `graceMs` (0: at once), and wait for every exit. */
+async function stopMembers(members: EnsembleMember[], graceMs: number): Promise<void> {
+  await Promise.all(
+    members.map(async (m) => {
+      if (!memberAlive(m)) return;
+      m.child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+      const t = setTimeout(() => m.child.kill('SIGKILL'), graceMs);
+      await m.exited;
+      clearTimeout(t);
+    }),
+  );
 }
 
 /** The JVM's GC pauses so far, from its -Xlog:gc file ("... GC(7) Pause Full (Allocation Failure) 400M->390M(500M) 812.345ms"). */

@@ -3,6 +3,7 @@
 import {
   CreateRequest,
   DeleteRequest,
+  ErrorCode,
   ExistsRequest,
   GetChildrenRequest,
   GetDataRequest,
@@ -30,7 +31,7 @@ export interface Req {
 }
 export type Generator = (seq: number) => Req;
 
-export type WorkloadKind = 'closed' | 'churn' | 'startup' | 'memory' | 'fanout' | 'recovery';
+export type WorkloadKind = 'closed' | 'churn' | 'startup' | 'memory' | 'fanout' | 'recovery' | 'ensemble';
 
 export interface WorkloadInfo {
   name: string;
@@ -45,6 +46,8 @@ export interface WorkloadInfo {
   depth?: number;
   /** Driven with node-zookeeper-client instead of the lean protocol client. */
   stockClient?: boolean;
+  /** Ensemble workloads: the standalone workload whose tree, request stream and reply checks they reuse. */
+  base?: string;
 }
 
 export const WORKLOADS: WorkloadInfo[] = [
@@ -64,12 +67,25 @@ export const WORKLOADS: WorkloadInfo[] = [
   { name: 'memory', title: 'memory (N × 100 B znodes)', kind: 'memory', op: 'one multi of 100 creates of 100 B znodes (filling)', writes: true },
   { name: 'fanout', title: 'watch fan-out', kind: 'fanout', op: 'one notification delivered', writes: false },
   { name: 'recovery', title: 'recovery after kill -9', kind: 'recovery', op: 'kill -9 → restart → the last znode readable (tree filled as for memory)', writes: false },
+  // One 3-member ensemble per server and pair runs all of these in turn, sessions spread over the members.
+  { name: 'ensGetData', title: '3-member ensemble: getData 1 KiB', kind: 'ensemble', op: 'one getData of a 1 KiB node', writes: false, base: 'getData' },
+  { name: 'ensSetData', title: '3-member ensemble: setData 1 KiB', kind: 'ensemble', op: 'one setData of 1 KiB (each session its own node)', writes: true, base: 'setData' },
+  { name: 'ensCreateDelete', title: '3-member ensemble: create+delete', kind: 'ensemble', op: 'one request: creates and deletes alternate', writes: true, base: 'createDelete' },
+  { name: 'ensMix', title: '3-member ensemble: 90/10 read/write', kind: 'ensemble', op: 'one request: 9 getData then 1 setData (1 KiB) of the same node', writes: true, base: 'mix' },
 ];
+
+/** `--workloads ensemble` stands for these. */
+export const ENSEMBLE_WORKLOADS = WORKLOADS.filter((w) => w.kind === 'ensemble').map((w) => w.name);
 
 export function workloadInfo(name: string): WorkloadInfo {
   const w = WORKLOADS.find((x) => x.name === name);
   if (w === undefined) throw new Error(`unknown workload ${name}; known: ${WORKLOADS.map((x) => x.name).join(', ')}`);
   return w;
+}
+
+/** The workload whose tree and requests `name` uses: itself, or an ensemble workload's standalone twin. */
+function baseOf(name: string): string {
+  return WORKLOADS.find((x) => x.name === name)?.base ?? name;
 }
 
 // ---- request templates -------------------------------------------------------------------
@@ -181,8 +197,8 @@ function fillGenerator(plan: FillPlan): Generator {
 
 // ---- tree set-up ---------------------------------------------------------------------------
 
-/** Creates the paths with up to `depth` requests in flight; throws on any error but NodeExists for the fixed parents. */
-export async function createMany(s: LeanSession, paths: string[], data: Buffer, depth = 64): Promise<void> {
+/** Creates the paths with up to `depth` requests in flight; throws on any error (but NodeExists when `existsOk`). */
+export async function createMany(s: LeanSession, paths: string[], data: Buffer, depth = 64, existsOk = false): Promise<void> {
   let next = 0;
   let failed: string | null = null;
   await new Promise<void>((resolve) => {
@@ -193,7 +209,7 @@ export async function createMany(s: LeanSession, paths: string[], data: Buffer, 
         inFlight++;
         s.send(req.create(p, data), (err) => {
           inFlight--;
-          if (err !== 0 && failed === null) failed = `create ${p}: error ${err}`;
+          if (err !== 0 && !(existsOk && err === ErrorCode.NodeExists) && failed === null) failed = `create ${p}: error ${err}`;
           if ((next >= paths.length || failed !== null) && inFlight === 0) resolve();
           else pump();
         });
@@ -207,42 +223,43 @@ export async function createMany(s: LeanSession, paths: string[], data: Buffer, 
 
 /** The part of the tree every run of a workload needs, created before the load starts. */
 export async function globalSetup(s: LeanSession, workload: string, fill?: FillPlan): Promise<void> {
-  await createMany(s, ['/bench'], Buffer.alloc(0), 1);
-  switch (workload) {
+  // An ensemble runs several workloads on one tree: its fixed nodes may be there already.
+  await createMany(s, ['/bench'], Buffer.alloc(0), 1, true);
+  switch (baseOf(workload)) {
     case 'getData':
     case 'exists':
     case 'mix':
     case 'nzkGetData':
-      await createMany(s, ['/bench/data'], VALUE_1K, 1);
+      await createMany(s, ['/bench/data'], VALUE_1K, 1, true);
       break;
     case 'getData512k':
-      await createMany(s, ['/bench/big'], VALUE_512K, 1);
+      await createMany(s, ['/bench/big'], VALUE_512K, 1, true);
       break;
     case 'getChildren':
-      await createMany(s, ['/bench/kids'], Buffer.alloc(0), 1);
+      await createMany(s, ['/bench/kids'], Buffer.alloc(0), 1, true);
       await createMany(s, Array.from({ length: CHILDREN }, (_, i) => `/bench/kids/child-${String(i).padStart(4, '0')}`), VALUE_100, 64);
       break;
     case 'setData':
     case 'setData512k':
     case 'nzkSetData':
-      await createMany(s, ['/bench/set'], Buffer.alloc(0), 1);
+      await createMany(s, ['/bench/set'], Buffer.alloc(0), 1, true);
       break;
     case 'createDelete':
-      await createMany(s, ['/bench/cd'], Buffer.alloc(0), 1);
+      await createMany(s, ['/bench/cd'], Buffer.alloc(0), 1, true);
       break;
     case 'multi':
-      await createMany(s, ['/bench/multi'], Buffer.alloc(0), 1);
+      await createMany(s, ['/bench/multi'], Buffer.alloc(0), 1, true);
       break;
     case 'churn':
-      await createMany(s, ['/bench/eph'], Buffer.alloc(0), 1);
+      await createMany(s, ['/bench/eph'], Buffer.alloc(0), 1, true);
       break;
     case 'memory':
     case 'recovery':
-      await createMany(s, ['/bench/mem'], Buffer.alloc(0), 1);
+      await createMany(s, ['/bench/mem'], Buffer.alloc(0), 1, true);
       if (fill !== undefined) await createMany(s, Array.from({ length: fillParents(fill) }, (_, i) => fillParentPath(i)), Buffer.alloc(0), 64);
       break;
     case 'fanout':
-      await createMany(s, ['/bench/fan'], VALUE_100, 1);
+      await createMany(s, ['/bench/fan'], VALUE_100, 1, true);
       break;
     default:
       break;
@@ -251,8 +268,9 @@ export async function globalSetup(s: LeanSession, workload: string, fill?: FillP
 
 /** Per-session set-up run by a load worker before the clock starts. */
 export async function sessionSetup(s: LeanSession, workload: string, id: string): Promise<void> {
-  if (workload === 'setData') await createMany(s, [`/bench/set/s-${id}`], VALUE_1K, 1);
-  if (workload === 'setData512k') await createMany(s, [`/bench/set/s-${id}`], VALUE_512K, 1);
+  const base = baseOf(workload);
+  if (base === 'setData') await createMany(s, [`/bench/set/s-${id}`], VALUE_1K, 1);
+  if (base === 'setData512k') await createMany(s, [`/bench/set/s-${id}`], VALUE_512K, 1);
 }
 
 /**
@@ -266,7 +284,7 @@ function fixed(frame: Buffer, check: Check): Generator {
 }
 
 export function generator(workload: string, id: string, fill?: FillPlan): Generator {
-  switch (workload) {
+  switch (baseOf(workload)) {
     case 'getData':
       return fixed(req.getData('/bench/data'), isData1k);
     case 'exists':
