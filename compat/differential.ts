@@ -6,7 +6,8 @@
 // recording and normalized afterwards, per target:
 // - zxids (Stat czxid/mzxid/pzxid, reply zxid of successful writes) -> 'z<rank>' among all
 //   such zxids seen on that target, so the order and equalities must match, not the values;
-// - times (ctime/mtime) -> 'in-window' when inside the scenario's wall-clock window,
+// - times (ctime/mtime) -> 'in-window' when inside the scenario's wall-clock window (or from
+//   RunOptions.windowStartMs to the scenario's end),
 //   mtime -> '=ctime' when equal to ctime;
 // - session ids -> the name of the client that owns them ('session:a'), 0 stays 0.
 // Watch events are recorded where they arrive: with the reply of the request on the same
@@ -46,10 +47,12 @@ export interface ClientState {
 export class RunContext {
   readonly target: Target;
   readonly clients = new Map<string, ClientState>();
-  readonly startMs = BigInt(Date.now());
+  /** Low end of the time window (see the file comment). */
+  readonly startMs: bigint;
 
-  constructor(target: Target) {
+  constructor(target: Target, startMs: bigint = BigInt(Date.now())) {
     this.target = target;
+    this.startMs = startMs;
   }
 
   client(name: string): ClientState {
@@ -67,6 +70,24 @@ export class RunContext {
 
   async closeAll(): Promise<void> {
     for (const c of this.clients.values()) await c.client.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * Ends every session with closeSession, reattaching first to those whose connection was
+   * closed: on a server shared by several scenarios, no session (or its ephemerals) outlives
+   * the scenario that made it.
+   */
+  async endSessions(): Promise<void> {
+    for (const c of this.clients.values()) {
+      try {
+        const client = c.client.closed
+          ? await RawClient.connect({ host: this.target.host, port: this.target.port, sessionId: c.client.sessionId, passwd: c.client.passwd })
+          : c.client;
+        await client.close();
+      } catch {
+        // Already ended (closeSession step) or expired: the server refuses the reattach.
+      }
+    }
   }
 }
 
@@ -252,9 +273,19 @@ export interface StepResult {
   obs: unknown;
 }
 
+export interface RunOptions {
+  /**
+   * Low end of the time window, when the target existed before the scenario (a shared
+   * ensemble stamps some system nodes when it starts); the scenario's start otherwise.
+   */
+  windowStartMs?: bigint;
+  /** End the sessions with closeSession afterwards instead of dropping the connections. */
+  endSessions?: boolean;
+}
+
 /** Runs a scenario against one target; step failures become observations, not exceptions. */
-export async function runScenario(target: Target, scenario: Scenario): Promise<StepResult[]> {
-  const ctx = new RunContext(target);
+export async function runScenario(target: Target, scenario: Scenario, opts: RunOptions = {}): Promise<StepResult[]> {
+  const ctx = new RunContext(target, opts.windowStartMs);
   const raw: StepResult[] = [];
   try {
     for (const step of scenario.steps) {
@@ -267,6 +298,7 @@ export async function runScenario(target: Target, scenario: Scenario): Promise<S
       raw.push({ label: step.label, obs });
     }
   } finally {
+    if (opts.endSessions === true) await ctx.endSessions();
     await ctx.closeAll();
   }
   const endMs = BigInt(Date.now());

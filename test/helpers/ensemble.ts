@@ -11,6 +11,9 @@ export interface EnsembleMemberState {
   id: number;
   dataDir: string;
   clientPort: number;
+  /** The server.N ports: Raft's, and the election port zooraft accepts and ignores. */
+  quorumPort: number;
+  electionPort: number;
   process: ZooraftProcess | null;
 }
 
@@ -41,15 +44,18 @@ export class ZooraftEnsemble {
     for (let id = 1; id <= size; id++) {
       const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `zooraft-ensemble-${id}-`));
       await fs.writeFile(path.join(dataDir, 'myid'), `${id}\n`);
-      settings[`server.${id}`] = `${HOST}:${await pickFreePort()}:${await pickFreePort()}`;
-      members.push({ id, dataDir, clientPort: await pickFreePort(), process: null });
+      const quorumPort = await pickFreePort();
+      const electionPort = await pickFreePort();
+      settings[`server.${id}`] = `${HOST}:${quorumPort}:${electionPort}`;
+      members.push({ id, dataDir, clientPort: await pickFreePort(), quorumPort, electionPort, process: null });
     }
     const ensemble = new ZooraftEnsemble(members, settings, opts.tickTimeMs ?? 200);
-    try {
-      await Promise.all(members.map((m) => ensemble.startMember(m.id)));
-    } catch (err) {
+    // allSettled, not all: stopping while a member is still starting would orphan it.
+    const started = await Promise.allSettled(members.map((m) => ensemble.startMember(m.id)));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed !== undefined) {
       await ensemble.stop();
-      throw err;
+      throw failed.reason;
     }
     return ensemble;
   }
