@@ -9,6 +9,14 @@ export interface EnsembleMemberConfig {
   quorumPort: number;
   /** Accepted for zoo.cfg compatibility; Raft needs no separate election port. */
   electionPort: number;
+  /** The optional ";[address:]port" part, as "address:port" (address 0.0.0.0 when absent). */
+  clientAddress: string | null;
+}
+
+/** /zookeeper/config as a ZooKeeper 3.8 member shows it: one line per member, then version=0. */
+export function ensembleConfigText(members: readonly EnsembleMemberConfig[]): string {
+  const lines = members.map((m) => `server.${m.id}=${m.host}:${m.quorumPort}:${m.electionPort}:participant${m.clientAddress === null ? '' : `;${m.clientAddress}`}`);
+  return [...lines, 'version=0'].join('\n');
 }
 
 export interface ServerConfig {

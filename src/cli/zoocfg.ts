@@ -315,8 +315,9 @@ function ensembleMember(key: string, src: Source): EnsembleMemberConfig {
   const id = Number(key.slice('server.'.length));
   const example = '127.0.0.1:2888:3888';
   if (id < 1 || id > 255) fail(key, src, 'the server id must be between 1 and 255 (it is the myid of that server)', `rename it, e.g. server.1=${example}`);
-  // A ";clientPort" suffix is accepted and not used: each member's own clientPort= applies.
-  const [address = ''] = src.value.split(';');
+  // A ";[address:]clientPort" suffix only shows in /zookeeper/config: each member's own
+  // clientPort= is where it listens.
+  const [address = '', client] = src.value.split(';');
   const parts = address.trim().split(':');
   const role = parts.length === 4 ? parts[3] : 'participant';
   if (parts.length < 3 || parts.length > 4) fail(key, src, 'expected host:quorumPort:electionPort', `set ${key}=${example}`);
@@ -328,7 +329,14 @@ function ensembleMember(key: string, src: Source): EnsembleMemberConfig {
     if (!/^\d+$/.test(text ?? '') || n < 1 || n > 65535) fail(key, src, `"${text ?? ''}" is not a TCP port number`, `set ${key}=${example}`);
     return n;
   };
-  return { id, host, quorumPort: port(parts[1]), electionPort: port(parts[2]) };
+  let clientAddress: string | null = null;
+  if (client !== undefined && client.trim() !== '') {
+    const c = client.trim();
+    const colon = c.lastIndexOf(':');
+    const clientHost = colon < 0 ? '0.0.0.0' : hostAddress(key, { ...src, value: c.slice(0, colon) });
+    clientAddress = `${clientHost}:${port(colon < 0 ? c : c.slice(colon + 1))}`;
+  }
+  return { id, host, quorumPort: port(parts[1]), electionPort: port(parts[2]), clientAddress };
 }
 
 function exampleFor(key: string): string {

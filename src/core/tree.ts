@@ -101,6 +101,19 @@ export class DataTree {
     config.aversion = -1;
   }
 
+  /**
+   * An ensemble member's /zookeeper/config: the membership as ZooKeeper writes it when a
+   * member starts (a local setData with version -1 at zxid 0, not a transaction).
+   */
+  setEnsembleConfig(text: string, timeMs: number): void {
+    const node = this.writable('/zookeeper/config');
+    this.approximateDataSize += text.length - node.dataLength;
+    node.dataBytes = text;
+    node.version = -1;
+    node.mzxid = 0;
+    node.mtime = timeMs;
+  }
+
   private addSystemNode(path: string, acl: ACL[]): ZNode {
     const node = new ZNode('', this.intern(acl), 0, 0, NodeKind.persistent, 0n, 0);
     this.nodes.set(path, node);

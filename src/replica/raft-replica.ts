@@ -47,6 +47,8 @@ export interface WriteBodyCodec {
 export interface RaftReplicaOptions {
   serverId: number;
   members: readonly EnsembleMember[];
+  /** What /zookeeper/config shows on this member (set locally at start, as ZooKeeper does). */
+  configNodeText: string;
   dataDir: string;
   dataLogDir: string;
   forceSync: boolean;
@@ -137,6 +139,7 @@ export class RaftReplica implements Replica {
     const snapshots = new SnapshotStore({ dir: opts.dataDir, fsync: opts.forceSync, log });
     const tree = new DataTree();
     const snap = await loadNewestSnapshot(snapshots, tree, log);
+    tree.setEnsembleConfig(opts.configNodeText, opts.clock.nowMs());
     const base = snap ?? { index: 0, term: 0 };
     const { wal, entries, tornTail } = await WriteAheadLog.open({ dir: opts.dataLogDir, fsync: opts.forceSync, log }, base.index);
     if (tornTail !== null) log.warn(tornTail, 'write-ahead log had a torn tail; truncated it (those entries were never acknowledged)');
@@ -487,6 +490,7 @@ export class RaftReplica implements Replica {
   private installSnapshot(index: number, term: number, data: Buffer): void {
     const tree = new DataTree();
     loadSnapshotData(tree, data);
+    tree.setEnsembleConfig(this.opts.configNodeText, this.opts.clock.nowMs());
     this.tree = tree;
     this.treeTerm = term;
     this.appliedIndex = index;

@@ -1,6 +1,7 @@
 // startServer: recover the replica from disk, then serve clients.
 import fs from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { ensembleConfigText } from '../config.js';
 import type { ServerConfig } from '../config.js';
 import { systemClock } from '../platform/clock.js';
 import { SingleNodeReplica } from '../replica/single-node.js';
@@ -63,6 +64,7 @@ function openReplica(config: ServerConfig, log: Logger): Promise<Replica> {
     ...common,
     serverId: config.serverId,
     members: config.ensemble.map((m) => ({ id: m.id, host: m.host, quorumPort: m.quorumPort })),
+    configNodeText: ensembleConfigText(config.ensemble),
     tickMs: RAFT_TICK_MS,
     heartbeatTicks: RAFT_HEARTBEAT_TICKS,
     electionTicks: RAFT_ELECTION_TICKS,

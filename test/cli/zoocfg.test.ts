@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, buildConfig, parseZooCfg } from '../../src/cli/zoocfg.js';
+import { ensembleConfigText } from '../../src/config.js';
 
 // Shaped like Debian's /etc/zookeeper/conf/zoo.cfg (ZooKeeper 3.8 sample), with a few extras.
 const DEBIAN_SAMPLE = `# The number of milliseconds of each tick
@@ -82,10 +83,17 @@ test('server.N lines and myid make an ensemble member', (t) => {
   t.deepEqual(warnings, []);
   t.is(config.serverId, 2);
   t.deepEqual(config.ensemble, [
-    { id: 1, host: 'zk1.example.com', quorumPort: 2888, electionPort: 3888 },
-    { id: 2, host: '10.0.0.2', quorumPort: 2889, electionPort: 3889 },
-    { id: 3, host: '10.0.0.3', quorumPort: 2888, electionPort: 3888 },
+    { id: 1, host: 'zk1.example.com', quorumPort: 2888, electionPort: 3888, clientAddress: null },
+    { id: 2, host: '10.0.0.2', quorumPort: 2889, electionPort: 3889, clientAddress: '0.0.0.0:2181' },
+    { id: 3, host: '10.0.0.3', quorumPort: 2888, electionPort: 3888, clientAddress: null },
   ]);
+  // What /zookeeper/config will show, in ZooKeeper 3.8's format.
+  t.is(ensembleConfigText(config.ensemble), [
+    'server.1=zk1.example.com:2888:3888:participant',
+    'server.2=10.0.0.2:2889:3889:participant;0.0.0.0:2181',
+    'server.3=10.0.0.3:2888:3888:participant',
+    'version=0',
+  ].join('\n'));
   fs.writeFileSync(path.join(dataDir, 'myid'), '7\n');
   t.throws(() => buildConfig({ cfgFile: file, overrides: {}, cwd: '/' }), { instanceOf: ConfigError, message: /myid 7 .* has no server\.7 line/ });
 });
