@@ -9,7 +9,6 @@
 // until it has applied its term's no-op (everything before is then in its tree).
 // When the leader or the term changes, every write still waiting fails with NotServingError and
 // the server drops its clients, as ZooKeeper's servers do; clients reconnect and go on.
-import type { Logger } from 'pino';
 import { DataTree } from '../core/tree.js';
 import type { ApplyOutcome } from '../core/tree.js';
 import { Prep } from '../core/prep.js';
@@ -23,7 +22,7 @@ import type { Message, Ready } from '../raft/types.js';
 import { WriteAheadLog } from '../storage/wal.js';
 import { SnapshotStore } from '../storage/snapshot.js';
 import { HardStateStore } from '../storage/hard-state.js';
-import type { Clock } from '../platform/clock.js';
+import type { ReplicaOptions } from './single-node.js';
 import { NotServingError } from './replica.js';
 import type { Replica, ReplicaRole, ReplicaStats, SessionTouch } from './replica.js';
 import { loadNewestSnapshot, loadSnapshotData, saveTreeSnapshot, snapshotThreshold } from './snapshots.js';
@@ -44,26 +43,17 @@ export interface WriteBodyCodec {
   decode(opcode: number, body: Buffer): WriteRequest | null;
 }
 
-export interface RaftReplicaOptions {
+/** The single server's options, plus the ensemble and Raft timing. */
+export interface RaftReplicaOptions extends ReplicaOptions {
   serverId: number;
   members: readonly EnsembleMember[];
   /** What /zookeeper/config shows on this member (set locally at start, as ZooKeeper does). */
   configNodeText: string;
-  dataDir: string;
-  dataLogDir: string;
-  forceSync: boolean;
-  snapCount: number;
-  snapRetainCount: number;
-  extendedTypesEnabled: boolean;
-  skipACL: boolean;
   /** Raft's tick; heartbeats every heartbeatTicks, elections after electionTicks..2×electionTicks. */
   tickMs: number;
   heartbeatTicks: number;
   electionTicks: number;
   codec: WriteBodyCodec;
-  clock: Clock;
-  random: () => number;
-  log: Logger;
 }
 
 const MAX_APPEND_BYTES = 1024 * 1024;
