@@ -176,10 +176,6 @@ export class RaftReplica implements Replica {
   }
 
 
-  get raftStatus(): RaftStatus {
-    return this.node.status();
-  }
-
   propose(request: WriteRequest, sessionId: bigint, cxid: number, auth: AuthIds): Promise<ApplyOutcome> {
     if (this.failed !== null) return Promise.reject(this.failed);
     const st = this.node.status();
