@@ -30,6 +30,9 @@ export interface RaftRestart {
 
 type ProgressState = 'probe' | 'replicate' | 'snapshot';
 
+/** A snapshot sent to a follower is retried after this many election timeouts without an answer. */
+const SNAPSHOT_RETRY_ELECTIONS = 10;
+
 /** The leader's view of one follower. */
 interface Progress {
   match: number;
@@ -41,6 +44,8 @@ interface Progress {
   recentActive: boolean;
   /** The commit index this follower can have learned from us so far. */
   commitSent: number;
+  /** Tick at which the pending snapshot was sent (state 'snapshot'). */
+  snapshotSentAt: number;
 }
 
 export interface RaftStatus {
@@ -68,6 +73,8 @@ export class RaftNode {
   private handedIndex: number;
   private electionElapsed = 0;
   private heartbeatElapsed = 0;
+  /** Ticks since this member started (times snapshot resends). */
+  private ticks = 0;
   private randomizedElectionTicks = 0;
   private votes = new Map<number, boolean>();
   private progress = new Map<number, Progress>();
@@ -124,6 +131,7 @@ export class RaftNode {
   }
 
   tick(): void {
+    this.ticks++;
     this.electionElapsed++;
     if (this.role === 'leader') {
       this.heartbeatElapsed++;
@@ -275,7 +283,7 @@ export class RaftNode {
     this.electionElapsed = 0;
     this.progress.clear();
     for (const p of this.peers) {
-      this.progress.set(p, { match: 0, next: this.log.lastIndex + 1, state: 'probe', probeSent: false, recentActive: true, commitSent: 0 });
+      this.progress.set(p, { match: 0, next: this.log.lastIndex + 1, state: 'probe', probeSent: false, recentActive: true, commitSent: 0, snapshotSentAt: 0 });
     }
     // The no-op commits every earlier entry with it (Raft commits only the current term's entries directly).
     this.termStartIndex = this.log.lastIndex + 1;
@@ -429,6 +437,7 @@ export class RaftNode {
     const prevTerm = this.log.termAt(prevIndex);
     if (prevTerm === null || pr.next < this.log.firstIndex) {
       pr.state = 'snapshot';
+      pr.snapshotSentAt = this.ticks;
       const req: SnapshotRequest = { type: 'snapshot', term: this.term, from: this.id, to, snapshot: { ...this.newestSnapshot }, data: Buffer.alloc(0) };
       this.send(req, true);
       return;
@@ -447,7 +456,9 @@ export class RaftNode {
     const pr = this.progress.get(to);
     if (pr === undefined) return;
     if (pr.state === 'snapshot') {
-      // An unanswered snapshot (lost, or the follower restarted) is retried.
+      // Sending and installing a large snapshot takes a while: only one left unanswered for
+      // SNAPSHOT_RETRY_ELECTIONS election timeouts (lost, or the follower restarted) is sent again.
+      if (this.ticks - pr.snapshotSentAt < SNAPSHOT_RETRY_ELECTIONS * this.opts.electionTicks) return;
       this.toProbe(pr);
     }
     if (pr.state === 'probe') {

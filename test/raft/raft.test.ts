@@ -151,3 +151,28 @@ test('a new leader does not commit an earlier term\'s entry by counting replicas
   node.step({ type: 'appendResponse', term: 3, from: 2, to: 1, success: true, matchIndex: 3, lastIndex: 3 });
   t.is(node.status().commitIndex, 3);
 });
+
+test('a snapshot sent to a follower is not sent again at every heartbeat', (t) => {
+  const node = new RaftNode(
+    { id: 1, members: [1, 2, 3], electionTicks: 10, heartbeatTicks: 1, random: () => 0, maxAppendBytes: 1024, maxCommittedPerReady: 100 },
+    { hardState: { term: 2, votedFor: null }, snapshot: { index: 5, term: 2 }, entries: [] },
+  );
+  for (let i = 0; i < 10; i++) node.tick();
+  node.step({ type: 'voteResponse', pre: true, granted: true, term: 3, from: 2, to: 1 });
+  node.step({ type: 'voteResponse', pre: false, granted: true, term: 3, from: 2, to: 1 });
+  t.is(node.status().role, 'leader');
+  // Member 2 has nothing: the leader's log starts after 5, so it must send the snapshot.
+  node.step({ type: 'appendResponse', term: 3, from: 2, to: 1, success: false, matchIndex: 0, lastIndex: 0 });
+  let snapshots = 0;
+  const count = (): void => {
+    const rd = node.ready();
+    snapshots += [...rd.sendNow, ...rd.messages].filter((m) => m.type === 'snapshot' && m.to === 2).length;
+    node.advance(rd);
+  };
+  count();
+  for (let i = 0; i < 9; i++) {
+    node.tick();
+    count();
+  }
+  t.is(snapshots, 1, 'one snapshot over nine heartbeats');
+});
