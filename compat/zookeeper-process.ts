@@ -190,6 +190,25 @@ function readTail(file: string, maxChars: number): string {
   }
 }
 
+/**
+ * Starts in a fresh temp folder; a lost race for a picked port (another process took it
+ * between pickFreePort and bind) is the only failure worth another try, in a new folder.
+ */
+async function retryOnPortRace<T>(dirPrefix: string, what: string, startOnce: (dir: string) => Promise<T>): Promise<T> {
+  let lastError: Error | null = null;
+  for (let attempt = 0; attempt < START_ATTEMPTS_MAX; attempt++) {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), dirPrefix));
+    try {
+      return await startOnce(dir);
+    } catch (e) {
+      lastError = e instanceof Error ? e : new Error(String(e));
+      await fsp.rm(dir, { recursive: true, force: true });
+      if (!lastError.message.includes('Address already in use')) throw lastError;
+    }
+  }
+  throw lastError ?? new Error(`${what} did not start`);
+}
+
 export class ZooKeeperProcess {
   readonly host = '127.0.0.1' as const;
   readonly port: number;
@@ -214,19 +233,7 @@ export class ZooKeeperProcess {
 
   static async start(opts: ZooKeeperOptions = {}): Promise<ZooKeeperProcess> {
     const java = requireZooKeeper();
-    let lastError: Error | null = null;
-    for (let attempt = 0; attempt < START_ATTEMPTS_MAX; attempt++) {
-      const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'zookeeper-test-'));
-      try {
-        return await ZooKeeperProcess.startOnce(java, dataDir, opts);
-      } catch (e) {
-        lastError = e instanceof Error ? e : new Error(String(e));
-        await fsp.rm(dataDir, { recursive: true, force: true });
-        // Only a lost race for the port is worth another try.
-        if (!lastError.message.includes('Address already in use')) throw lastError;
-      }
-    }
-    throw lastError ?? new Error('ZooKeeper did not start');
+    return retryOnPortRace('zookeeper-test-', 'ZooKeeper', (dataDir) => ZooKeeperProcess.startOnce(java, dataDir, opts));
   }
 
   private static async startOnce(java: string, dataDir: string, opts: ZooKeeperOptions): Promise<ZooKeeperProcess> {
@@ -337,19 +344,7 @@ export class ZooKeeperEnsemble {
 
   static async start(opts: ZooKeeperEnsembleOptions = {}): Promise<ZooKeeperEnsemble> {
     const java = requireZooKeeper();
-    let lastError: Error | null = null;
-    for (let attempt = 0; attempt < START_ATTEMPTS_MAX; attempt++) {
-      const rootDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'zookeeper-ensemble-'));
-      try {
-        return await ZooKeeperEnsemble.startOnce(java, rootDir, opts);
-      } catch (e) {
-        lastError = e instanceof Error ? e : new Error(String(e));
-        await fsp.rm(rootDir, { recursive: true, force: true });
-        // Only a lost race for one of the 3N ports is worth another try.
-        if (!lastError.message.includes('Address already in use')) throw lastError;
-      }
-    }
-    throw lastError ?? new Error('ZooKeeper ensemble did not start');
+    return retryOnPortRace('zookeeper-ensemble-', 'ZooKeeper ensemble', (rootDir) => ZooKeeperEnsemble.startOnce(java, rootDir, opts));
   }
 
   private static async startOnce(java: string, rootDir: string, opts: ZooKeeperEnsembleOptions): Promise<ZooKeeperEnsemble> {
