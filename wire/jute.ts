@@ -208,6 +208,14 @@ export class JuteWriter {
     this.pos += v.length;
   }
 
+  /** A buffer (or ustring) field whose bytes are src[start, start + length). */
+  writeBufferRange(src: Buffer, start: number, length: number): void {
+    this.writeInt(length);
+    this.ensure(length);
+    src.copy(this.buf, this.pos, start, start + length);
+    this.pos += length;
+  }
+
   /** A buffer field whose bytes are held as a latin1 string (one char per byte). */
   writeLatin1Buffer(v: string | null): void {
     if (v === null) {

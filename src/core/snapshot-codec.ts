@@ -1,8 +1,9 @@
 // Snapshot contents: the tree's nodes and the session table, jute-encoded. Pure: the
 // replica shell decides when to write and spreads the encoding over several event-loop turns.
 import { ACL, JuteReader, JuteWriter, JuteError } from '../../wire/index.js';
-import type { SessionRecord } from './tree.js';
-import { ZNode } from './znode.js';
+import type { LoadedNode, SessionRecord } from './tree.js';
+import type { FrozenView } from './node-store.js';
+import { ephemeralOwnerOf, ttlOf } from './znode.js';
 import type { NodeKindValue } from './txn.js';
 
 const SNAPSHOT_FORMAT = 1;
@@ -20,12 +21,13 @@ export function encodeSnapshotHeader(zxid: number, sessions: readonly SessionRec
   return w.toBuffer();
 }
 
-/** Appends nodes[from, to) to w. */
-export function encodeNodes(w: JuteWriter, nodes: ReadonlyArray<[string, ZNode]>, from: number, to: number): void {
-  for (let i = from; i < to; i++) {
-    const [path, n] = nodes[i] as [string, ZNode];
-    w.writeUString(path);
-    w.writeLatin1Buffer(n.dataBytes);
+/** Appends up to max nodes of the frozen tree to w; returns how many (0 once all are out). */
+export function encodeNodes(w: JuteWriter, view: FrozenView, max: number): number {
+  let written = 0;
+  for (let n = written < max ? view.next() : null; n !== null; n = ++written < max ? view.next() : null) {
+    w.writeUString(n.path);
+    if (n.inline !== null) w.writeBufferRange(n.inline[0], n.inline[1], n.inline[2]);
+    else w.writeLatin1Buffer(n.side);
     w.writeInt(n.acl.length);
     for (const a of n.acl) ACL.write(w, a);
     w.writeLong(BigInt(n.czxid));
@@ -36,10 +38,11 @@ export function encodeNodes(w: JuteWriter, nodes: ReadonlyArray<[string, ZNode]>
     w.writeInt(n.version);
     w.writeInt(n.childCreates);
     w.writeInt(n.aversion);
-    w.writeLong(n.ephemeralOwner);
+    w.writeLong(ephemeralOwnerOf(n.kind, n.owner));
     w.writeInt(n.kind);
-    w.writeLong(BigInt(n.ttlMs));
+    w.writeLong(BigInt(ttlOf(n.kind, n.owner)));
   }
+  return written;
 }
 
 /** The end marker: a null path. */
@@ -52,7 +55,8 @@ export function encodeSnapshotEnd(): Buffer {
 export interface DecodedSnapshot {
   zxid: number;
   sessions: SessionRecord[];
-  nodes: Array<[string, ZNode]>;
+  /** Read while iterated (once): nodes are not all held at the same time. */
+  nodes: Iterable<LoadedNode>;
 }
 
 function readKind(v: number): NodeKindValue {
@@ -70,28 +74,33 @@ export function decodeSnapshot(buf: Buffer): DecodedSnapshot {
   for (let i = 0; i < sessionCount; i++) {
     sessions.push({ sessionId: r.readLong(), timeoutMs: r.readInt(), passwd: r.readBuffer() ?? Buffer.alloc(16) });
   }
-  const nodes: Array<[string, ZNode]> = [];
+  return { zxid, sessions, nodes: readNodes(r) };
+}
+
+function* readNodes(r: JuteReader): Generator<LoadedNode> {
   for (;;) {
     const path = r.readUString();
     if (path === null) break;
-    const dataBytes = r.readBufferAsLatin1();
+    const data = r.readBufferAsLatin1();
     const aclCount = r.readVectorLength();
     const acl: ACL[] = [];
     for (let i = 0; i < aclCount; i++) acl.push(ACL.read(r));
-    const czxid = Number(r.readLong());
-    const mzxid = Number(r.readLong());
-    const pzxid = Number(r.readLong());
-    const ctime = Number(r.readLong());
-    const mtime = Number(r.readLong());
-    const version = r.readInt();
-    const childCreates = r.readInt();
-    const aversion = r.readInt();
-    const owner = r.readLong();
-    const kind = readKind(r.readInt());
-    const ttlMs = Number(r.readLong());
-    const node = new ZNode(dataBytes, acl, czxid, ctime, kind, owner, ttlMs).restoreState({ mzxid, pzxid, mtime, version, childCreates, aversion });
-    nodes.push([path, node]);
+    yield {
+      path,
+      data,
+      acl,
+      czxid: Number(r.readLong()),
+      mzxid: Number(r.readLong()),
+      pzxid: Number(r.readLong()),
+      ctime: Number(r.readLong()),
+      mtime: Number(r.readLong()),
+      version: r.readInt(),
+      childCreates: r.readInt(),
+      aversion: r.readInt(),
+      ephemeralOwner: r.readLong(),
+      kind: readKind(r.readInt()),
+      ttlMs: Number(r.readLong()),
+    };
   }
   r.expectEnd('snapshot');
-  return { zxid, sessions, nodes };
 }

@@ -1,4 +1,4 @@
-// The znode tree: a flat path → node map (as ZooKeeper's DataTree) plus the replicated
+// The znode tree (nodes in a compact NodeStore, looked up by path) plus the replicated
 // session table. apply() is a pure function of (tree, txn): every replica that applies the
 // same log gets the same tree, the same results and the same watch triggers.
 import { EventType, OpCode } from '../../wire/index.js';
@@ -6,10 +6,30 @@ import type { ACL, StatNumbers } from '../../wire/index.js';
 import { NodeKind, TxnType } from './txn.js';
 import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
 import { parentOf } from './path.js';
-import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, sameAcl } from './acl.js';
-import { ZNode } from './znode.js';
+import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
+import { F_CTIME, F_CZXID, F_MTIME, F_MZXID, F_PZXID, I_AVERSION, I_CHILD_CREATES, I_VERSION, NONE, NodeStore, ROOT, TreeInvariantError } from './node-store.js';
+import type { ArenaOptions, FrozenView } from './node-store.js';
+import { ZNode, ownerFor } from './znode.js';
 
-export { ZNode };
+export { ZNode, TreeInvariantError };
+
+/** A node as a snapshot holds it. */
+export interface LoadedNode {
+  path: string;
+  data: string | null;
+  acl: ACL[];
+  czxid: number;
+  mzxid: number;
+  pzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  childCreates: number;
+  aversion: number;
+  kind: NodeKindValue;
+  ephemeralOwner: bigint;
+  ttlMs: number;
+}
 
 export interface SessionRecord {
   sessionId: bigint;
@@ -41,13 +61,8 @@ export interface ApplyOutcome {
   triggers: WatchTrigger[];
 }
 
-/** A broken invariant: the log and the tree disagree. Crash rather than diverge. */
 /** What replay() returns for every op: nobody reads it. */
 const REPLAYED: OpResult = { kind: 'check' };
-
-export class TreeInvariantError extends Error {
-  override name = 'TreeInvariantError';
-}
 
 export function statOf(node: ZNode): StatNumbers {
   const numChildren = node.numChildren;
@@ -69,7 +84,7 @@ export function statOf(node: ZNode): StatNumbers {
 }
 
 export class DataTree {
-  readonly nodes = new Map<string, ZNode>();
+  readonly store: NodeStore;
   readonly sessions = new Map<bigint, SessionRecord>();
   /** sessionId → ephemeral paths it owns. */
   readonly ephemerals = new Map<bigint, Set<string>>();
@@ -79,26 +94,25 @@ export class DataTree {
   lastZxid = 0;
   /** Sum of path and data bytes (mntr zk_approximate_data_size). */
   approximateDataSize = 0;
-  /** While a snapshot is written: nodes made or copied since it began, free to change in place. */
-  private snapshotFresh: Set<ZNode> | null = null;
-  private aclIntern = new Map<string, ACL[]>();
-  private lastInterned: ACL[] | null = null;
   /**
-   * The parent of the last create, already made writable: creates come in runs under one
-   * parent, and a lookup in a map of a million paths is a cache miss. Dropped on any delete,
-   * copy-on-write or snapshot change, so it never outlives the node it names.
+   * The parent of the last create: creates come in runs under one parent, and a lookup walks
+   * the path. Dropped on any delete (ids are reused), so it never names another node.
    */
   private createParentPath = '';
-  private createParent: ZNode | null = null;
+  private createParent = NONE;
 
-  constructor() {
-    const root = new ZNode('', this.intern([...OPEN_ACL_UNSAFE]), 0, 0, NodeKind.persistent, 0n, 0);
-    this.nodes.set('/', root);
+  /** arena: see NodeStore (tests make it compact often). */
+  constructor(arena: ArenaOptions = {}) {
+    this.store = new NodeStore([...OPEN_ACL_UNSAFE], arena);
+    this.addSystemNodes();
+  }
+
+  private addSystemNodes(): void {
     this.addSystemNode('/zookeeper', [...OPEN_ACL_UNSAFE]);
     this.addSystemNode('/zookeeper/quota', [...OPEN_ACL_UNSAFE]);
     const config = this.addSystemNode('/zookeeper/config', [...READ_ACL_UNSAFE]);
     // ZooKeeper 3.8 creates /zookeeper/config with aversion -1 (LIVE).
-    config.aversion = -1;
+    this.store.setCounter(config, I_AVERSION, -1);
   }
 
   /**
@@ -106,55 +120,57 @@ export class DataTree {
    * member starts (a local setData with version -1 at zxid 0, not a transaction).
    */
   setEnsembleConfig(text: string, timeMs: number): void {
-    const node = this.writable('/zookeeper/config');
-    this.approximateDataSize += text.length - node.dataLength;
-    node.dataBytes = text;
-    node.version = -1;
-    node.mzxid = 0;
-    node.mtime = timeMs;
+    const id = this.idOf('/zookeeper/config');
+    this.approximateDataSize += text.length - this.store.dataLength(id);
+    this.store.setData(id, text);
+    this.store.setCounter(id, I_VERSION, -1);
+    this.store.setField(id, F_MZXID, 0);
+    this.store.setField(id, F_MTIME, timeMs);
   }
 
-  private addSystemNode(path: string, acl: ACL[]): ZNode {
-    const node = new ZNode('', this.intern(acl), 0, 0, NodeKind.persistent, 0n, 0);
-    this.nodes.set(path, node);
-    this.nodes.get(parentOf(path))?.addChild(path);
+  private addSystemNode(path: string, acl: ACL[]): number {
+    const parent = this.idOf(parentOf(path));
+    const id = this.store.addChild(parent, path.slice(path.lastIndexOf('/') + 1), '', acl, NodeKind.persistent, 0n, 0, 0);
     this.approximateDataSize += path.length;
-    return node;
-  }
-
-  /** Nodes share identical ACL lists (ZooKeeper's ACL cache), saving memory on large trees. */
-  intern(acl: ACL[]): ACL[] {
-    // Most creates reuse the previous node's ACL (often OPEN_ACL_UNSAFE): skip the key string.
-    const last = this.lastInterned;
-    if (last !== null && sameAcl(acl, last)) return last;
-    const key = acl.map((a) => `${a.perms},${a.id.scheme},${a.id.id}`).join(';');
-    const hit = this.aclIntern.get(key);
-    if (hit !== undefined) {
-      this.lastInterned = hit;
-      return hit;
-    }
-    this.aclIntern.set(key, acl);
-    this.lastInterned = acl;
-    return acl;
+    return id;
   }
 
   get(path: string): ZNode | undefined {
-    return this.nodes.get(path);
+    const id = this.store.lookup(path);
+    return id === NONE ? undefined : new ZNode(this.store, id);
+  }
+
+  private idOf(path: string): number {
+    const id = this.store.lookup(path);
+    if (id === NONE) throw new TreeInvariantError(`no node ${path}`);
+    return id;
   }
 
   get nodeCount(): number {
-    return this.nodes.size;
+    return this.store.count;
+  }
+
+  /** Every node with its path, parents before children (tests and tools; not for large trees). */
+  *entries(): Generator<[string, ZNode]> {
+    const stack: Array<[string, number]> = [['/', ROOT]];
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      const [path, id] = top;
+      yield [path, new ZNode(this.store, id)];
+      for (let c = this.store.firstChild(id); c !== NONE; c = this.store.nextSibling(c)) {
+        const name = this.store.name(c);
+        stack.push([path === '/' ? `/${name}` : `${path}/${name}`, c]);
+      }
+    }
   }
 
   /** Descendants of path, excluding itself (getAllChildrenNumber). */
   countDescendants(path: string): number {
-    if (!this.nodes.has(path)) return 0;
+    const start = this.store.lookup(path);
+    if (start === NONE) return 0;
     let count = 0;
-    const stack: string[] = [path];
-    while (stack.length > 0) {
-      const children = this.nodes.get(stack.pop() as string)?.children;
-      if (children === undefined || children === null) continue;
-      for (const c of children) {
+    const stack: number[] = [start];
+    for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+      for (let c = this.store.firstChild(id); c !== NONE; c = this.store.nextSibling(c)) {
         count++;
         stack.push(c);
       }
@@ -201,21 +217,23 @@ export class DataTree {
         this.deleteNode(txn.path, h.zxid, triggers);
         return { kind: 'delete' };
       case TxnType.setData: {
-        const node = this.writable(txn.path);
-        this.approximateDataSize += (txn.data?.length ?? 0) - node.dataLength;
-        node.dataBytes = txn.data;
-        node.version++;
-        node.mzxid = h.zxid;
-        node.mtime = h.timeMs;
+        const id = this.idOf(txn.path);
+        const store = this.store;
+        this.approximateDataSize += (txn.data?.length ?? 0) - store.dataLength(id);
+        store.setData(id, txn.data);
+        store.setCounter(id, I_VERSION, store.i(id, I_VERSION) + 1);
+        store.setField(id, F_MZXID, h.zxid);
+        store.setField(id, F_MTIME, h.timeMs);
         if (triggers === null) return REPLAYED;
+        const node = new ZNode(store, id);
         triggers.push({ path: txn.path, type: EventType.NodeDataChanged, acl: node.acl });
         return { kind: 'setData', stat: statOf(node) };
       }
       case TxnType.setACL: {
-        const node = this.writable(txn.path);
-        node.acl = this.intern(txn.acl);
-        node.aversion++;
-        return triggers === null ? REPLAYED : { kind: 'setACL', stat: statOf(node) };
+        const id = this.idOf(txn.path);
+        this.store.setAcl(id, txn.acl);
+        this.store.setCounter(id, I_AVERSION, this.store.i(id, I_AVERSION) + 1);
+        return triggers === null ? REPLAYED : { kind: 'setACL', stat: statOf(new ZNode(this.store, id)) };
       }
       case TxnType.check:
         return { kind: 'check' };
@@ -230,71 +248,72 @@ export class DataTree {
   }
 
   private create(h: TxnHeader, txn: Extract<Txn, { type: typeof TxnType.create }>, triggers: WatchTrigger[] | null): OpResult {
-    const parent = this.parentForCreate(txn.path);
-    const node = new ZNode(txn.data, this.intern(txn.acl), h.zxid, h.timeMs, txn.kind, txn.ephemeralOwner, txn.ttlMs);
-    const sizeBefore = this.nodes.size;
-    this.nodes.set(txn.path, node);
-    // One hash lookup instead of has + set. Prep never lets this happen; if the log says
-    // otherwise the tree is already wrong, and the server stops rather than diverge.
-    if (this.nodes.size === sizeBefore) throw new TreeInvariantError(`create of existing ${txn.path} at zxid ${h.zxid}`);
-    this.snapshotFresh?.add(node);
-    parent.addChild(txn.path);
-    parent.childCreates++;
-    parent.pzxid = h.zxid;
-    this.approximateDataSize += txn.path.length + (txn.data?.length ?? 0);
+    const path = txn.path;
+    const cut = path.lastIndexOf('/');
+    const parent = this.parentForCreate(path, cut);
+    const store = this.store;
+    // Prep never lets this happen; if the log says otherwise the tree is already wrong, and
+    // the server stops rather than diverge.
+    if (store.findChild(parent, path, cut + 1, path.length) !== NONE) throw new TreeInvariantError(`create of existing ${path} at zxid ${h.zxid}`);
+    const id = store.addChild(parent, path.slice(cut + 1), txn.data, txn.acl, txn.kind, ownerFor(txn.kind, txn.ephemeralOwner, txn.ttlMs), h.zxid, h.timeMs);
+    store.setCounter(parent, I_CHILD_CREATES, store.i(parent, I_CHILD_CREATES) + 1);
+    store.setField(parent, F_PZXID, h.zxid);
+    this.approximateDataSize += path.length + (txn.data?.length ?? 0);
     if (txn.kind === NodeKind.ephemeral) {
       let owned = this.ephemerals.get(txn.ephemeralOwner);
       if (owned === undefined) this.ephemerals.set(txn.ephemeralOwner, (owned = new Set()));
-      owned.add(txn.path);
+      owned.add(path);
     } else if (txn.kind === NodeKind.container) {
-      this.containers.add(txn.path);
+      this.containers.add(path);
     } else if (txn.kind === NodeKind.ttl) {
-      this.ttls.add(txn.path);
+      this.ttls.add(path);
     }
     if (triggers === null) return REPLAYED;
-    triggers.push({ path: txn.path, type: EventType.NodeCreated, acl: node.acl });
-    triggers.push({ path: parentOf(txn.path), type: EventType.NodeChildrenChanged, acl: parent.acl });
-    return { kind: 'create', opcode: txn.opcode, path: txn.path, stat: txn.opcode === OpCode.create ? null : statOf(node) };
+    const node = new ZNode(store, id);
+    triggers.push({ path, type: EventType.NodeCreated, acl: node.acl });
+    triggers.push({ path: parentOf(path), type: EventType.NodeChildrenChanged, acl: store.acl(parent) });
+    return { kind: 'create', opcode: txn.opcode, path, stat: txn.opcode === OpCode.create ? null : statOf(node) };
   }
 
-  private parentForCreate(path: string): ZNode {
-    const cut = path.lastIndexOf('/');
-    const cached = this.createParent;
-    if (cached !== null && cut > 0 && cut === this.createParentPath.length && path.startsWith(this.createParentPath)) return cached;
+  private parentForCreate(path: string, cut: number): number {
+    const cachedPath = this.createParentPath;
+    if (this.createParent !== NONE && cut > 0 && cut === cachedPath.length && path.startsWith(cachedPath)) return this.createParent;
     const parentPath = cut <= 0 ? '/' : path.slice(0, cut);
-    const parent = this.writable(parentPath);
+    const parent = this.idOf(parentPath);
     this.createParentPath = parentPath;
     this.createParent = parent;
     return parent;
   }
 
   private forgetCreateParent(): void {
-    this.createParent = null;
+    this.createParent = NONE;
     this.createParentPath = '';
   }
 
   private deleteNode(path: string, zxid: number, triggers: WatchTrigger[] | null): void {
     this.forgetCreateParent();
-    const node = this.nodes.get(path);
-    if (node === undefined) throw new TreeInvariantError(`delete of missing ${path} at zxid ${zxid}`);
-    const parentPath = parentOf(path);
-    const parent = this.writable(parentPath);
-    this.nodes.delete(path);
-    parent.removeChild(path);
-    if (zxid > parent.pzxid) parent.pzxid = zxid;
-    this.approximateDataSize -= path.length + node.dataLength;
-    if (node.kind === NodeKind.ephemeral) {
-      const owned = this.ephemerals.get(node.ephemeralOwner);
+    const store = this.store;
+    const id = store.lookup(path);
+    if (id === NONE) throw new TreeInvariantError(`delete of missing ${path} at zxid ${zxid}`);
+    const parent = store.parent(id);
+    const kind = store.kind(id);
+    const owner = store.owner(id);
+    const acl = store.acl(id);
+    this.approximateDataSize -= path.length + store.dataLength(id);
+    store.remove(id);
+    if (zxid > store.f(parent, F_PZXID)) store.setField(parent, F_PZXID, zxid);
+    if (kind === NodeKind.ephemeral && owner !== undefined) {
+      const owned = this.ephemerals.get(owner);
       owned?.delete(path);
-      if (owned?.size === 0) this.ephemerals.delete(node.ephemeralOwner);
-    } else if (node.kind === NodeKind.container) {
+      if (owned?.size === 0) this.ephemerals.delete(owner);
+    } else if (kind === NodeKind.container) {
       this.containers.delete(path);
-    } else if (node.kind === NodeKind.ttl) {
+    } else if (kind === NodeKind.ttl) {
       this.ttls.delete(path);
     }
     if (triggers === null) return;
-    triggers.push({ path, type: EventType.NodeDeleted, acl: node.acl });
-    triggers.push({ path: parentPath, type: EventType.NodeChildrenChanged, acl: parent.acl });
+    triggers.push({ path, type: EventType.NodeDeleted, acl });
+    triggers.push({ path: parentOf(path), type: EventType.NodeChildrenChanged, acl: store.acl(parent) });
   }
 
   private closeSession(h: TxnHeader, sessionId: bigint, triggers: WatchTrigger[] | null): void {
@@ -306,65 +325,73 @@ export class DataTree {
     this.sessions.delete(sessionId);
   }
 
-  /** The node to mutate: cloned first if a snapshot being written still needs the old one. */
-  private writable(path: string): ZNode {
-    const node = this.nodes.get(path);
-    if (node === undefined) throw new TreeInvariantError(`no node ${path}`);
-    if (this.snapshotFresh === null || this.snapshotFresh.has(node)) return node;
-    const clone = node.clone();
-    this.forgetCreateParent();
-    this.snapshotFresh.add(clone);
-    this.nodes.set(path, clone);
-    return clone;
-  }
-
   /**
-   * Freeze the current state for a snapshot: later applies copy a node before changing it,
-   * so the returned entries stay exactly as they are now while they are written out.
+   * Freeze the current state for a snapshot: later applies copy a node's fields aside before
+   * changing them, so the view reads the tree exactly as it is now until end().
    */
-  beginSnapshot(): { zxid: number; nodes: Array<[string, ZNode]>; sessions: SessionRecord[]; end: () => void } {
-    const fresh = new Set<ZNode>();
-    this.snapshotFresh = fresh;
-    this.forgetCreateParent();
+  beginSnapshot(): { zxid: number; view: FrozenView; sessions: SessionRecord[]; end: () => void } {
+    const view = this.store.freeze();
+    let ended = false;
     return {
       zxid: this.lastZxid,
-      nodes: Array.from(this.nodes),
+      view,
       sessions: Array.from(this.sessions.values()),
       end: () => {
-        if (this.snapshotFresh === fresh) this.snapshotFresh = null;
+        if (ended) return;
+        ended = true;
+        this.store.thaw();
       },
     };
   }
 
-  /** Rebuild from snapshot contents (the tree must be fresh). */
-  load(zxid: number, nodes: Iterable<[string, ZNode]>, sessions: Iterable<SessionRecord>): void {
+  /** Rebuild from snapshot contents, parents before their children. */
+  load(zxid: number, nodes: Iterable<LoadedNode>, sessions: Iterable<SessionRecord>): void {
     this.forgetCreateParent();
-    this.nodes.clear();
+    const store = this.store;
+    store.resetToRoot([...OPEN_ACL_UNSAFE]);
     this.ephemerals.clear();
     this.containers.clear();
     this.ttls.clear();
     this.sessions.clear();
     this.approximateDataSize = 0;
-    for (const [path, node] of nodes) {
-      node.children = null;
-      node.acl = this.intern(node.acl);
-      this.nodes.set(path, node);
-    }
-    for (const [path, node] of this.nodes) {
-      if (path !== '/') {
-        const parent = this.nodes.get(parentOf(path));
-        if (parent === undefined) throw new TreeInvariantError(`snapshot has ${path} without its parent`);
-        parent.addChild(path);
+    let parentPath = '';
+    let parent = NONE;
+    for (const n of nodes) {
+      const path = n.path;
+      let id: number;
+      if (path === '/') {
+        id = ROOT;
+        store.setData(ROOT, n.data);
+        store.setAcl(ROOT, n.acl);
+      } else {
+        const cut = path.lastIndexOf('/');
+        const wanted = cut <= 0 ? '/' : path.slice(0, cut);
+        if (wanted !== parentPath || parent === NONE) {
+          parent = store.lookup(wanted);
+          parentPath = wanted;
+          if (parent === NONE) throw new TreeInvariantError(`snapshot has ${path} before or without its parent`);
+        }
+        if (store.findChild(parent, path, cut + 1, path.length) !== NONE) throw new TreeInvariantError(`snapshot has ${path} twice`);
+        id = store.addChild(parent, path.slice(cut + 1), n.data, n.acl, n.kind, ownerFor(n.kind, n.ephemeralOwner, n.ttlMs), n.czxid, n.ctime);
         this.approximateDataSize += path.length;
       }
-      this.approximateDataSize += node.dataLength;
-      if (node.kind === NodeKind.ephemeral) {
-        let owned = this.ephemerals.get(node.ephemeralOwner);
-        if (owned === undefined) this.ephemerals.set(node.ephemeralOwner, (owned = new Set()));
+      store.setField(id, F_CZXID, n.czxid);
+      store.setField(id, F_MZXID, n.mzxid);
+      store.setField(id, F_PZXID, n.pzxid);
+      store.setField(id, F_CTIME, n.ctime);
+      store.setField(id, F_MTIME, n.mtime);
+      store.setCounter(id, I_VERSION, n.version);
+      store.setCounter(id, I_CHILD_CREATES, n.childCreates);
+      store.setCounter(id, I_AVERSION, n.aversion);
+      this.approximateDataSize += n.data?.length ?? 0;
+      if (n.kind === NodeKind.ephemeral) {
+        let owned = this.ephemerals.get(n.ephemeralOwner);
+        if (owned === undefined) this.ephemerals.set(n.ephemeralOwner, (owned = new Set()));
         owned.add(path);
-      } else if (node.kind === NodeKind.container) this.containers.add(path);
-      else if (node.kind === NodeKind.ttl) this.ttls.add(path);
+      } else if (n.kind === NodeKind.container) this.containers.add(path);
+      else if (n.kind === NodeKind.ttl) this.ttls.add(path);
     }
+    if (store.lookup('/zookeeper/config') === NONE) throw new TreeInvariantError('snapshot lacks the /zookeeper system nodes');
     for (const s of sessions) this.sessions.set(s.sessionId, s);
     this.lastZxid = zxid;
   }

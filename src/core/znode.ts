@@ -1,13 +1,12 @@
-// One znode, laid out for a million of them: a fixed-shape class (in-object fields), data kept
-// as a latin1 string (about 16 bytes of overhead where a Buffer costs ~90), the children set
-// made only when the first child arrives and holding the children's own path strings (the
-// tree's map keys, so no second copy of each name), ACL lists shared between nodes, and the
-// node kind folded into ephemeralOwner as ZooKeeper does (containers and TTL nodes carry
-// marker values there, and report 0 to clients).
+// A znode as the rest of the server reads it: a short-lived view of one node in the NodeStore
+// (its id and getters). Views are made per lookup and read fields when asked, so a view must
+// not be kept across a change to the tree.
 import { JuteWriter } from '../../wire/index.js';
 import type { ACL } from '../../wire/index.js';
 import { NodeKind } from './txn.js';
 import type { NodeKindValue } from './txn.js';
+import { F_CTIME, F_CZXID, F_MTIME, F_MZXID, F_PZXID, I_AVERSION, I_CHILD_CREATES, I_VERSION } from './node-store.js';
+import type { NodeStore } from './node-store.js';
 
 /** Shared so that non-ephemeral nodes do not each hold their own 0n. */
 export const NO_OWNER = 0n;
@@ -20,21 +19,11 @@ export function dataToString(data: Buffer | null): string | null {
   return data === null ? null : data.toString('latin1');
 }
 
-const TIME_SPLIT = 2 ** 30;
-/** Truncating division keeps t = hi·2^30 + lo exact for every safe integer, negative ones too. */
-function timeHi(timeMs: number): number {
-  return (timeMs / TIME_SPLIT) | 0;
-}
-function timeLo(timeMs: number): number {
-  return (timeMs % TIME_SPLIT) | 0;
-}
-
-function ownerFor(kind: NodeKindValue, owner: bigint, ttlMs: number): bigint {
+/** What the store keeps as owner for a new node: a session, a TTL marker, or 0 (nothing). */
+export function ownerFor(kind: NodeKindValue, owner: bigint, ttlMs: number): bigint {
   switch (kind) {
     case NodeKind.ephemeral:
       return owner;
-    case NodeKind.container:
-      return CONTAINER_OWNER;
     case NodeKind.ttl:
       return TTL_OWNER_BASE | BigInt(ttlMs);
     default:
@@ -42,149 +31,121 @@ function ownerFor(kind: NodeKindValue, owner: bigint, ttlMs: number): bigint {
   }
 }
 
-/**
- * getChildren's encoded name vectors, per node. An entry is valid while the node's
- * (child creates, live children) pair is unchanged: every create bumps the first and every
- * delete lowers the second, so no write has to touch the cache.
- */
-const childrenWireCache = new WeakMap<ZNode, { childCreates: number; numChildren: number; bytes: Buffer }>();
-
-/** The fields a node's later transactions change. */
-export interface ZNodeState {
-  mzxid: number;
-  pzxid: number;
-  mtime: number;
-  version: number;
-  childCreates: number;
-  aversion: number;
+/** ZooKeeper's ephemeralOwner for a node of this kind and stored owner (containers: a marker). */
+export function ephemeralOwnerOf(kind: NodeKindValue, stored: bigint | undefined): bigint {
+  if (kind === NodeKind.container) return CONTAINER_OWNER;
+  return stored ?? NO_OWNER;
 }
 
+export function ttlOf(kind: NodeKindValue, stored: bigint | undefined): number {
+  return kind === NodeKind.ttl && stored !== undefined ? Number(BigInt.asUintN(56, stored)) : 0;
+}
+
+/** How many getChildren vectors the cache keeps (the oldest goes first). */
+const CHILDREN_CACHE_ENTRIES = 256;
+
 export class ZNode {
-  /** The node's bytes, one char per byte (latin1); null when the client stored null. */
-  dataBytes: string | null;
-  acl: ACL[];
-  czxid: number;
-  mzxid: number;
-  pzxid: number;
-  // Times are ms since the epoch, beyond V8's small integers: a plain field holds a boxed
-  // double, one more heap object per node for the GC to trace. Split into two small integers
-  // (t = hi·2^30 + lo) they stay inside the node.
-  private ctimeHi: number;
-  private ctimeLo: number;
-  private mtimeHi: number;
-  private mtimeLo: number;
-  version: number;
-  /** Child creates ever made (ZooKeeper's persisted cversion); sequence suffixes come from it. */
-  childCreates: number;
-  aversion: number;
-  /** Session id for ephemerals; a marker for containers and TTL nodes; 0 otherwise. */
-  ephemeralOwner: bigint;
-  /** Full paths of the children; null until the node has had a child. */
-  children: Set<string> | null;
+  constructor(
+    private readonly store: NodeStore,
+    readonly id: number,
+  ) {}
 
-  constructor(dataBytes: string | null, acl: ACL[], zxid: number, timeMs: number, kind: NodeKindValue, owner: bigint, ttlMs: number) {
-    this.dataBytes = dataBytes;
-    this.acl = acl;
-    this.czxid = zxid;
-    this.mzxid = zxid;
-    this.pzxid = zxid;
-    this.ctimeHi = timeHi(timeMs);
-    this.ctimeLo = timeLo(timeMs);
-    this.mtimeHi = this.ctimeHi;
-    this.mtimeLo = this.ctimeLo;
-    this.version = 0;
-    this.childCreates = 0;
-    this.aversion = 0;
-    this.ephemeralOwner = ownerFor(kind, owner, ttlMs);
-    this.children = null;
+  get acl(): ACL[] {
+    return this.store.acl(this.id);
   }
-
+  get czxid(): number {
+    return this.store.f(this.id, F_CZXID);
+  }
+  get mzxid(): number {
+    return this.store.f(this.id, F_MZXID);
+  }
+  get pzxid(): number {
+    return this.store.f(this.id, F_PZXID);
+  }
   get ctime(): number {
-    return this.ctimeHi * TIME_SPLIT + this.ctimeLo;
+    return this.store.f(this.id, F_CTIME);
   }
-
   get mtime(): number {
-    return this.mtimeHi * TIME_SPLIT + this.mtimeLo;
+    return this.store.f(this.id, F_MTIME);
   }
-
-  set mtime(timeMs: number) {
-    this.mtimeHi = timeHi(timeMs);
-    this.mtimeLo = timeLo(timeMs);
+  get version(): number {
+    return this.store.i(this.id, I_VERSION);
   }
-
+  /** Child creates ever made (ZooKeeper's persisted cversion); sequence suffixes come from it. */
+  get childCreates(): number {
+    return this.store.i(this.id, I_CHILD_CREATES);
+  }
+  get aversion(): number {
+    return this.store.i(this.id, I_AVERSION);
+  }
   get kind(): NodeKindValue {
-    const o = this.ephemeralOwner;
-    if (o === NO_OWNER) return NodeKind.persistent;
-    if (o === CONTAINER_OWNER) return NodeKind.container;
-    if (o >> 56n === -1n) return NodeKind.ttl;
-    return NodeKind.ephemeral;
+    return this.store.kind(this.id);
   }
-
+  /** Session id for ephemerals; a marker for containers and TTL nodes; 0 otherwise. */
+  get ephemeralOwner(): bigint {
+    return ephemeralOwnerOf(this.kind, this.store.owner(this.id));
+  }
   get ttlMs(): number {
-    return this.kind === NodeKind.ttl ? Number(BigInt.asUintN(56, this.ephemeralOwner)) : 0;
+    return ttlOf(this.kind, this.store.owner(this.id));
   }
-
   /** What clients see as ephemeralOwner: only real ephemerals show their session. */
   get visibleOwner(): bigint {
     return this.kind === NodeKind.ephemeral ? this.ephemeralOwner : NO_OWNER;
   }
-
   get numChildren(): number {
-    return this.children === null ? 0 : this.children.size;
+    return this.store.numChildren(this.id);
   }
-
   get dataLength(): number {
-    return this.dataBytes === null ? 0 : this.dataBytes.length;
+    return this.store.dataLength(this.id);
   }
-
   /** A copy of the data as bytes. */
   get data(): Buffer | null {
-    return this.dataBytes === null ? null : Buffer.from(this.dataBytes, 'latin1');
+    const latin1 = this.store.dataLatin1(this.id);
+    return latin1 === null ? null : Buffer.from(latin1, 'latin1');
+  }
+  /** The data as latin1 (one char per byte). */
+  get dataLatin1(): string | null {
+    return this.store.dataLatin1(this.id);
+  }
+  /** A large value, kept as a string that a socket can send as it is; null for small values. */
+  get largeValue(): string | null {
+    return this.store.sideValue(this.id);
   }
 
-  addChild(childPath: string): void {
-    if (this.children === null) this.children = new Set();
-    this.children.add(childPath);
-  }
-
-  removeChild(childPath: string): void {
-    this.children?.delete(childPath);
+  /** Writes the data as a jute buffer field. */
+  writeData(w: JuteWriter): void {
+    const inline = this.store.inlineData(this.id);
+    if (inline !== null) w.writeBufferRange(inline[0], inline[1], inline[2]);
+    else w.writeLatin1Buffer(this.store.sideValue(this.id));
   }
 
   childNames(): string[] {
     const out: string[] = [];
-    if (this.children !== null) for (const p of this.children) out.push(p.slice(p.lastIndexOf('/') + 1));
+    for (let c = this.store.firstChild(this.id); c !== -1; c = this.store.nextSibling(c)) out.push(this.store.name(c));
     return out;
   }
 
-  /** The children as a jute vector<ustring>, encoded once per change. */
+  /**
+   * The children as a jute vector<ustring>, encoded once per change. An entry is valid while
+   * the node's (child creates, live children) pair is unchanged: every create bumps the first
+   * and every delete lowers the second, so no write has to touch the cache.
+   */
   childrenEncoded(): Buffer {
-    const cached = childrenWireCache.get(this);
-    if (cached !== undefined && cached.childCreates === this.childCreates && cached.numChildren === this.numChildren) return cached.bytes;
-    const w = new JuteWriter(16 + this.numChildren * 16);
-    w.writeInt(this.numChildren);
-    if (this.children !== null) for (const p of this.children) w.writeUString(p.slice(p.lastIndexOf('/') + 1));
+    const cache = this.store.childrenCache;
+    const numChildren = this.numChildren;
+    const childCreates = this.childCreates;
+    const cached = cache.get(this.id);
+    if (cached !== undefined && cached.childCreates === childCreates && cached.numChildren === numChildren) return cached.bytes;
+    const w = new JuteWriter(16 + numChildren * 16);
+    w.writeInt(numChildren);
+    for (let c = this.store.firstChild(this.id); c !== -1; c = this.store.nextSibling(c)) this.store.writeName(c, w);
     const bytes = w.toBuffer();
-    childrenWireCache.set(this, { childCreates: this.childCreates, numChildren: this.numChildren, bytes });
+    cache.delete(this.id);
+    if (cache.size >= CHILDREN_CACHE_ENTRIES) {
+      const oldest = cache.keys().next();
+      if (oldest.done !== true) cache.delete(oldest.value);
+    }
+    cache.set(this.id, { childCreates, numChildren, bytes });
     return bytes;
-  }
-
-  /** Takes over what changes after creation (snapshot load, copy-on-write). */
-  restoreState(s: ZNodeState): this {
-    this.mzxid = s.mzxid;
-    this.pzxid = s.pzxid;
-    this.mtime = s.mtime;
-    this.version = s.version;
-    this.childCreates = s.childCreates;
-    this.aversion = s.aversion;
-    return this;
-  }
-
-  /** A copy for copy-on-write: the children set is shared (snapshots do not read it). */
-  clone(): ZNode {
-    const c = new ZNode(this.dataBytes, this.acl, this.czxid, this.ctime, NodeKind.persistent, NO_OWNER, 0).restoreState(this);
-    c.ephemeralOwner = this.ephemeralOwner;
-    c.children = this.children;
-    return c;
   }
 }

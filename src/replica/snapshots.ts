@@ -28,9 +28,9 @@ export async function saveTreeSnapshot(tree: DataTree, snapshots: SnapshotStore,
   try {
     const chunks = async function* (): AsyncGenerator<Buffer> {
       yield encodeSnapshotHeader(frozen.zxid, frozen.sessions);
-      for (let i = 0; i < frozen.nodes.length; i += SNAPSHOT_CHUNK_NODES) {
+      for (;;) {
         const w = new JuteWriter(1 << 20);
-        encodeNodes(w, frozen.nodes, i, Math.min(frozen.nodes.length, i + SNAPSHOT_CHUNK_NODES));
+        if (encodeNodes(w, frozen.view, SNAPSHOT_CHUNK_NODES) === 0) break;
         yield w.toBuffer();
         await new Promise<void>((r) => setImmediate(r));
       }

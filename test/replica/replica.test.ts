@@ -40,7 +40,7 @@ function options(dir: string, snapCount: number): ReplicaOptions {
 }
 
 function dump(tree: DataTree): string[] {
-  return [...tree.nodes.entries()]
+  return [...tree.entries()]
     .map(([p, n]) => `${p} ${n.data?.toString('hex') ?? 'null'} ${JSON.stringify(statOf(n), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`)
     .sort();
 }
@@ -69,7 +69,7 @@ test('a snapshot taken while the tree changes shows the tree exactly as it was w
   apply({ type: TxnType.delete, path: '/a/b' });
   mk('/d');
   const w = new JuteWriter();
-  encodeNodes(w, frozen.nodes, 0, frozen.nodes.length);
+  encodeNodes(w, frozen.view, Infinity);
   frozen.end();
   const bytes = Buffer.concat([encodeSnapshotHeader(frozen.zxid, frozen.sessions), w.toBuffer(), encodeSnapshotEnd()]);
   const decoded = decodeSnapshot(bytes);

@@ -98,16 +98,17 @@ export function getData(ctx: ReadContext, r: JuteReader): ReadResult {
     ctx.watches.addData(req.path, ctx.watcher);
     ctx.watchedPaths.add(req.path);
   }
-  const data = node.dataBytes;
   const stat = statOf(node);
-  if (data !== null && data.length >= SPLIT_VALUE_BYTES) {
-    return { err: 0, split: { head: (w) => w.writeInt(data.length), middle: data, tail: (w) => writeStatNumbers(w, stat) } };
+  const large = node.largeValue;
+  if (large !== null && large.length >= SPLIT_VALUE_BYTES) {
+    return { err: 0, split: { head: (w) => w.writeInt(large.length), middle: large, tail: (w) => writeStatNumbers(w, stat) } };
   }
+  // The reply is encoded before anything else runs, so the node's bytes are still these.
   return {
     err: 0,
-    sizeHint: 4 + (data?.length ?? 0) + 68,
+    sizeHint: 4 + stat.dataLength + 68,
     write: (w) => {
-      w.writeLatin1Buffer(data);
+      node.writeData(w);
       writeStatNumbers(w, stat);
     },
   };
