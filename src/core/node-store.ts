@@ -49,7 +49,9 @@ const I_PREV = 8;
 const I_HASH_NEXT = 9;
 const I_REC_CHUNK = 10;
 const I_REC_OFFSET = 11;
-const I_COUNT = 12;
+/** The (parent, name) hash: chains are compared and rehashed without reading the arena. */
+const I_HASH = 12;
+const I_COUNT = 13;
 
 const REC_HEADER = 12;
 const DATA_NULL = -1;
@@ -77,6 +79,12 @@ interface SavedNode {
   side: string | undefined;
 }
 
+/** Buffer's own latin1 writer, without write()'s argument parsing (Node has it on every Buffer). */
+const latin1Write: (buf: Buffer, s: string, offset: number, length: number) => void =
+  typeof (Buffer.prototype as unknown as { latin1Write?: unknown }).latin1Write === 'function'
+    ? (buf, s, offset, length) => (buf as unknown as { latin1Write(s: string, offset: number, length: number): number }).latin1Write(s, offset, length)
+    : (buf, s, offset, length) => buf.write(s, offset, length, 'latin1');
+
 export class TreeInvariantError extends Error {
   override name = 'TreeInvariantError';
 }
@@ -87,6 +95,12 @@ function hashStart(parent: number): number {
 
 function hashStep(h: number, byte: number): number {
   return Math.imul(h ^ byte, 0x01000193);
+}
+
+function hashOfBytes(parent: number, bytes: Uint8Array): number {
+  let h = hashStart(parent);
+  for (let k = 0; k < bytes.length; k++) h = hashStep(h, bytes[k] as number);
+  return hashFinish(h);
 }
 
 function hashFinish(h: number): number {
@@ -179,7 +193,7 @@ export class NodeStore {
     this.deferredIds = [];
     this.deferredFrees = [];
     const root = this.newId();
-    this.initNode(root, NONE, '', 0, '', this.internAcl(rootAcl), 0, 0, 0n);
+    this.initNode(root, NONE, '', 0, null, 0, 0, '', this.internAcl(rootAcl), 0, 0, 0n);
   }
 
   // ---- fixed fields ----
@@ -318,8 +332,12 @@ export class NodeStore {
     return [this.recordBuffer(id), this.i(id, I_REC_OFFSET) + REC_HEADER + this.nameLength(id), n];
   }
 
-  /** Stores name and value as a new record for id (the old one, if any, is freed by the caller). */
-  private writeRecord(id: number, nameBytes: Buffer | string, nameLen: number, data: string | null): void {
+  /**
+   * Stores name and value as a new record for id. The name is path[start, end) when nameBytes
+   * is null (ASCII, copied char by char: cheaper than a native call for a short name), else
+   * nameBytes (UTF-8).
+   */
+  private writeRecord(id: number, path: string, start: number, nameBytes: Buffer | null, nameLen: number, data: string | null): void {
     const inline = data !== null && data.length <= INLINE_DATA_MAX;
     const size = REC_HEADER + nameLen + (inline ? data.length : 0);
     this.allocate(size);
@@ -329,9 +347,10 @@ export class NodeStore {
     buf.writeInt32LE(id, off);
     buf.writeInt32LE(nameLen, off + 4);
     buf.writeInt32LE(data === null ? DATA_NULL : inline ? data.length : DATA_SIDE, off + 8);
-    if (typeof nameBytes === 'string') buf.write(nameBytes, off + REC_HEADER, nameLen, 'utf8');
-    else nameBytes.copy(buf, off + REC_HEADER, 0, nameLen);
-    if (inline && data.length > 0) buf.write(data, off + REC_HEADER + nameLen, data.length, 'latin1');
+    const nameAt = off + REC_HEADER;
+    if (nameBytes === null) for (let k = 0; k < nameLen; k++) buf[nameAt + k] = path.charCodeAt(start + k);
+    else nameBytes.copy(buf, nameAt, 0, nameLen);
+    if (inline && data.length > 0) latin1Write(buf, data, nameAt + nameLen, data.length);
     if (data !== null && !inline) this.sideData.set(id, data);
     this.setI(id, I_REC_CHUNK, chunk);
     this.setI(id, I_REC_OFFSET, off);
@@ -361,7 +380,7 @@ export class NodeStore {
     buf.writeInt32LE(id, off);
     buf.writeInt32LE(nameLen, off + 4);
     buf.writeInt32LE(data === null ? DATA_NULL : inline ? data.length : DATA_SIDE, off + 8);
-    if (inline && data.length > 0) buf.write(data, off + REC_HEADER + nameLen, data.length, 'latin1');
+    if (inline && data.length > 0) latin1Write(buf, data, off + REC_HEADER + nameLen, data.length);
     if (data !== null && !inline) this.sideData.set(id, data);
     this.setI(id, I_REC_CHUNK, chunk);
     this.setI(id, I_REC_OFFSET, off);
@@ -492,23 +511,27 @@ export class NodeStore {
     return id;
   }
 
-  private initNode(id: number, parent: number, name: string, zxid: number, data: string | null, aclIndex: number, kind: NodeKindValue, timeMs: number, owner: bigint): void {
-    this.setF(id, F_CZXID, zxid);
-    this.setF(id, F_MZXID, zxid);
-    this.setF(id, F_PZXID, zxid);
-    this.setF(id, F_CTIME, timeMs);
-    this.setF(id, F_MTIME, timeMs);
-    this.setI(id, I_VERSION, 0);
-    this.setI(id, I_CHILD_CREATES, 0);
-    this.setI(id, I_AVERSION, 0);
-    this.setI(id, I_NUM_CHILDREN, 0);
-    this.setI(id, I_ACL_KIND, (aclIndex << 2) | kind);
-    this.setI(id, I_PARENT, parent);
-    this.setI(id, I_FIRST_CHILD, NONE);
-    this.setI(id, I_NEXT, NONE);
-    this.setI(id, I_PREV, NONE);
-    this.setI(id, I_HASH_NEXT, NONE);
-    this.writeRecord(id, name, Buffer.byteLength(name, 'utf8'), data);
+  private initNode(id: number, parent: number, path: string, start: number, nameBytes: Buffer | null, nameLen: number, zxid: number, data: string | null, aclIndex: number, kind: NodeKindValue, timeMs: number, owner: bigint): void {
+    const f = this.f64Pages[id >>> PAGE_BITS] as Float64Array;
+    const fb = (id & PAGE_MASK) * F_COUNT;
+    f[fb + F_CZXID] = zxid;
+    f[fb + F_MZXID] = zxid;
+    f[fb + F_PZXID] = zxid;
+    f[fb + F_CTIME] = timeMs;
+    f[fb + F_MTIME] = timeMs;
+    const i = this.i32Pages[id >>> PAGE_BITS] as Int32Array;
+    const ib = (id & PAGE_MASK) * I_COUNT;
+    i[ib + I_VERSION] = 0;
+    i[ib + I_CHILD_CREATES] = 0;
+    i[ib + I_AVERSION] = 0;
+    i[ib + I_NUM_CHILDREN] = 0;
+    i[ib + I_ACL_KIND] = (aclIndex << 2) | kind;
+    i[ib + I_PARENT] = parent;
+    i[ib + I_FIRST_CHILD] = NONE;
+    i[ib + I_NEXT] = NONE;
+    i[ib + I_PREV] = NONE;
+    i[ib + I_HASH_NEXT] = NONE;
+    this.writeRecord(id, path, start, nameBytes, nameLen, data);
     if (owner !== 0n) this.owners.set(id, owner);
     this.count++;
   }
@@ -534,61 +557,47 @@ export class NodeStore {
   /** The child of parent named path[start, end). */
   findChild(parent: number, path: string, start: number, end: number): number {
     let h = hashStart(parent);
-    let ascii = true;
     for (let k = start; k < end; k++) {
       const c = path.charCodeAt(k);
       if (c >= 0x80) {
-        ascii = false;
-        break;
+        const bytes = Buffer.from(path.slice(start, end), 'utf8');
+        return this.findInBucket(hashOfBytes(parent, bytes), parent, path, start, end, bytes);
       }
       h = hashStep(h, c);
     }
-    if (!ascii) return this.findChildBytes(parent, Buffer.from(path.slice(start, end), 'utf8'));
-    const len = end - start;
-    for (let x = this.buckets[hashFinish(h) & this.bucketMask] as number; x !== NONE; x = this.i(x, I_HASH_NEXT)) {
-      if (this.i(x, I_PARENT) !== parent) continue;
+    return this.findInBucket(hashFinish(h), parent, path, start, end, null);
+  }
+
+  /** The child of parent in hash's bucket named path[start, end) (ASCII) or nameBytes. */
+  private findInBucket(hash: number, parent: number, path: string, start: number, end: number, nameBytes: Buffer | null): number {
+    const len = nameBytes === null ? end - start : nameBytes.length;
+    for (let x = this.buckets[hash & this.bucketMask] as number; x !== NONE; x = this.i(x, I_HASH_NEXT)) {
+      if (this.i(x, I_HASH) !== hash || this.i(x, I_PARENT) !== parent) continue;
       const off = this.i(x, I_REC_OFFSET);
       const buf = this.recordBuffer(x);
       if (buf.readInt32LE(off + 4) !== len) continue;
-      let k = 0;
       const base = off + REC_HEADER;
+      if (nameBytes !== null) {
+        if (buf.compare(nameBytes, 0, len, base, base + len) === 0) return x;
+        continue;
+      }
+      let k = 0;
       while (k < len && buf[base + k] === path.charCodeAt(start + k)) k++;
       if (k === len) return x;
     }
     return NONE;
   }
 
-  private findChildBytes(parent: number, name: Buffer): number {
-    let h = hashStart(parent);
-    for (let k = 0; k < name.length; k++) h = hashStep(h, name[k] as number);
-    for (let x = this.buckets[hashFinish(h) & this.bucketMask] as number; x !== NONE; x = this.i(x, I_HASH_NEXT)) {
-      if (this.i(x, I_PARENT) !== parent) continue;
-      const off = this.i(x, I_REC_OFFSET);
-      const buf = this.recordBuffer(x);
-      if (buf.readInt32LE(off + 4) === name.length && buf.compare(name, 0, name.length, off + REC_HEADER, off + REC_HEADER + name.length) === 0) return x;
-    }
-    return NONE;
-  }
-
-  /** The bucket of a stored node, from its parent and name bytes. */
-  private bucketOf(id: number, mask: number): number {
-    let h = hashStart(this.i(id, I_PARENT));
-    const off = this.i(id, I_REC_OFFSET);
-    const buf = this.recordBuffer(id);
-    const end = off + REC_HEADER + buf.readInt32LE(off + 4);
-    for (let k = off + REC_HEADER; k < end; k++) h = hashStep(h, buf[k] as number);
-    return hashFinish(h) & mask;
-  }
-
-  private indexAdd(id: number): void {
+  private indexAdd(id: number, hash: number): void {
+    this.setI(id, I_HASH, hash);
     if (this.count > this.buckets.length) this.growIndex();
-    const b = this.bucketOf(id, this.bucketMask);
+    const b = hash & this.bucketMask;
     this.setI(id, I_HASH_NEXT, this.buckets[b] as number);
     this.buckets[b] = id;
   }
 
   private indexRemove(id: number): void {
-    const b = this.bucketOf(id, this.bucketMask);
+    const b = this.i(id, I_HASH) & this.bucketMask;
     let x = this.buckets[b] as number;
     if (x === id) {
       this.buckets[b] = this.i(id, I_HASH_NEXT);
@@ -614,7 +623,7 @@ export class NodeStore {
       let x = old[b] as number;
       while (x !== NONE) {
         const after = this.i(x, I_HASH_NEXT);
-        const nb = this.bucketOf(x, mask);
+        const nb = this.i(x, I_HASH) & mask;
         this.setI(x, I_HASH_NEXT, next[nb] as number);
         next[nb] = x;
         x = after;
@@ -626,11 +635,26 @@ export class NodeStore {
 
   // ---- structure changes ----
 
-  /** Adds a child as the last of parent's children; returns its id. */
-  addChild(parent: number, name: string, data: string | null, acl: ACL[], kind: NodeKindValue, owner: bigint, zxid: number, timeMs: number): number {
+  /**
+   * Adds a child named path[start, end) as the last of parent's children; returns its id, or
+   * NONE when parent already has a child of that name.
+   */
+  addChild(parent: number, path: string, start: number, end: number, data: string | null, acl: ACL[], kind: NodeKindValue, owner: bigint, zxid: number, timeMs: number): number {
+    let h = hashStart(parent);
+    let nameBytes: Buffer | null = null;
+    for (let k = start; k < end; k++) {
+      const c = path.charCodeAt(k);
+      if (c >= 0x80) {
+        nameBytes = Buffer.from(path.slice(start, end), 'utf8');
+        break;
+      }
+      h = hashStep(h, c);
+    }
+    const hash = nameBytes === null ? hashFinish(h) : hashOfBytes(parent, nameBytes);
+    if (this.findInBucket(hash, parent, path, start, end, nameBytes) !== NONE) return NONE;
     const id = this.newId();
-    this.initNode(id, parent, name, zxid, data, this.internAcl(acl), kind, timeMs, owner);
-    this.indexAdd(id);
+    this.initNode(id, parent, path, start, nameBytes, nameBytes === null ? end - start : nameBytes.length, zxid, data, this.internAcl(acl), kind, timeMs, owner);
+    this.indexAdd(id, hash);
     this.touch(parent);
     const first = this.i(parent, I_FIRST_CHILD);
     if (first === NONE) {

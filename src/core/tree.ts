@@ -130,7 +130,7 @@ export class DataTree {
 
   private addSystemNode(path: string, acl: ACL[]): number {
     const parent = this.idOf(parentOf(path));
-    const id = this.store.addChild(parent, path.slice(path.lastIndexOf('/') + 1), '', acl, NodeKind.persistent, 0n, 0, 0);
+    const id = this.store.addChild(parent, path, path.lastIndexOf('/') + 1, path.length, '', acl, NodeKind.persistent, 0n, 0, 0);
     this.approximateDataSize += path.length;
     return id;
   }
@@ -254,8 +254,8 @@ export class DataTree {
     const store = this.store;
     // Prep never lets this happen; if the log says otherwise the tree is already wrong, and
     // the server stops rather than diverge.
-    if (store.findChild(parent, path, cut + 1, path.length) !== NONE) throw new TreeInvariantError(`create of existing ${path} at zxid ${h.zxid}`);
-    const id = store.addChild(parent, path.slice(cut + 1), txn.data, txn.acl, txn.kind, ownerFor(txn.kind, txn.ephemeralOwner, txn.ttlMs), h.zxid, h.timeMs);
+    const id = store.addChild(parent, path, cut + 1, path.length, txn.data, txn.acl, txn.kind, ownerFor(txn.kind, txn.ephemeralOwner, txn.ttlMs), h.zxid, h.timeMs);
+    if (id === NONE) throw new TreeInvariantError(`create of existing ${path} at zxid ${h.zxid}`);
     store.setCounter(parent, I_CHILD_CREATES, store.i(parent, I_CHILD_CREATES) + 1);
     store.setField(parent, F_PZXID, h.zxid);
     this.approximateDataSize += path.length + (txn.data?.length ?? 0);
@@ -371,8 +371,8 @@ export class DataTree {
           parentPath = wanted;
           if (parent === NONE) throw new TreeInvariantError(`snapshot has ${path} before or without its parent`);
         }
-        if (store.findChild(parent, path, cut + 1, path.length) !== NONE) throw new TreeInvariantError(`snapshot has ${path} twice`);
-        id = store.addChild(parent, path.slice(cut + 1), n.data, n.acl, n.kind, ownerFor(n.kind, n.ephemeralOwner, n.ttlMs), n.czxid, n.ctime);
+        id = store.addChild(parent, path, cut + 1, path.length, n.data, n.acl, n.kind, ownerFor(n.kind, n.ephemeralOwner, n.ttlMs), n.czxid, n.ctime);
+        if (id === NONE) throw new TreeInvariantError(`snapshot has ${path} twice`);
         this.approximateDataSize += path.length;
       }
       store.setField(id, F_CZXID, n.czxid);
