@@ -65,8 +65,8 @@ async function runStart(args: StartArgs): Promise<void> {
     log = createLogger();
     for (const warning of warnings) log.warn(warning);
     // Once the heap passes 128 MiB it may grow by at most 50 % between full collections (V8's
-    // default lets RSS reach about twice the live data): ~20 % less RSS with a million znodes
-    // at the same fill rate. --low-memory: 20 %, ~10 % less again, fills up to ~10 % slower. bench/README.md.
+    // default lets RSS reach about twice the live data). The znodes live outside the heap, so
+    // this now matters only when sessions, watches or large values fill it. --low-memory: 20 %.
     const lowMemory = args['low-memory'] === true;
     capHeapGrowth({ percent: lowMemory ? LOW_MEMORY_HEAP_GROWING_PERCENT : HEAP_GROWING_PERCENT, fromBytes: HEAP_CAP_FROM_BYTES, log });
     if (lowMemory) log.info({ heapGrowingPercent: LOW_MEMORY_HEAP_GROWING_PERCENT }, 'low-memory mode: a large heap grows by at most 20 % between full collections');
@@ -216,7 +216,7 @@ async function main(argv: string[]): Promise<void> {
       .option('data-log-dir', { type: 'string', describe: 'Separate directory for the write-ahead log (put it on a fast disk). zoo.cfg: dataLogDir. Default: the data dir.' })
       .option('tick-time', { type: 'string', describe: 'Base time unit in ms; session timeouts default to 2x..20x this. zoo.cfg: tickTime. Default: 2000.' })
       .option('four-letter-words', { type: 'string', describe: 'Comma-separated four-letter words to answer (ruok,srvr,stat,mntr,conf,envi,cons,isro,dump,wchs,wchc,wchp,dirs,crst,srst,gtmk,stmk), or * for all. zoo.cfg: 4lw.commands.whitelist. Default: srvr.' })
-      .option('low-memory', { type: 'boolean', describe: 'Trade CPU for memory on a large tree: once the heap passes 128 MiB it grows by at most 20% between full garbage collections (default 50%): about 10% less resident memory, filling the tree up to ~10% slower. Default: off.' })
+      .option('low-memory', { type: 'boolean', describe: 'Trade CPU for memory when the JavaScript heap is large (many sessions or watches, many values over 4 KiB): once it passes 128 MiB it grows by at most 20% between full garbage collections (default 50%). Znodes and small values are kept outside this heap either way. Default: off.' })
       .option('set', { type: 'string', array: true, requiresArg: true, describe: 'Any zoo.cfg key as key=value, repeatable: --set extendedTypesEnabled=true --set jute.maxbuffer=4194304. Overrides the file.' })
       .example('$0 start', 'standalone on 127.0.0.1:2181, data in ./data')
       .example('$0 start --config /etc/zookeeper/conf/zoo.cfg', 'use an existing ZooKeeper configuration')
