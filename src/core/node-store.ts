@@ -156,6 +156,11 @@ export class NodeStore {
   private deferredIds: number[] = [];
   private deferredFrees: number[] = [];
 
+  /** The parent found by the last lookup walk: its id and a path whose [0, cut) names it. */
+  private lastParent = NONE;
+  private lastParentPath = '';
+  private lastParentCut = -1;
+
   // Where allocate() put the last record.
   private allocChunk = 0;
   private allocOffset = 0;
@@ -192,6 +197,7 @@ export class NodeStore {
     this.frozen = null;
     this.deferredIds = [];
     this.deferredFrees = [];
+    this.forgetLastParent();
     const root = this.newId();
     this.initNode(root, NONE, '', 0, null, 0, 0, '', this.internAcl(rootAcl), 0, 0, 0n);
   }
@@ -542,16 +548,37 @@ export class NodeStore {
   lookup(path: string): number {
     if (path.length === 0 || path.charCodeAt(0) !== 0x2f) return NONE;
     if (path.length === 1) return ROOT;
+    // Lookups come in runs under one parent (creates, reads of siblings): the parent of the
+    // last walk is kept, so a run costs one hash probe per lookup instead of one per level.
+    const cut = path.lastIndexOf('/');
+    const cachedCut = this.lastParentCut;
+    if (cut === cachedCut && cut > 0 && cut < path.length - 1) {
+      const cached = this.lastParentPath;
+      let k = 1;
+      while (k < cut && path.charCodeAt(k) === cached.charCodeAt(k)) k++;
+      if (k === cut) return this.findChild(this.lastParent, path, cut + 1, path.length);
+    }
     let id = ROOT;
     let start = 1;
     for (;;) {
       let end = path.indexOf('/', start);
       if (end === -1) end = path.length;
       if (end === start) return NONE;
+      if (end === path.length && id !== ROOT) {
+        this.lastParent = id;
+        this.lastParentPath = path;
+        this.lastParentCut = cut;
+      }
       id = this.findChild(id, path, start, end);
       if (id === NONE || end === path.length) return id;
       start = end + 1;
     }
+  }
+
+  private forgetLastParent(): void {
+    this.lastParent = NONE;
+    this.lastParentPath = '';
+    this.lastParentCut = -1;
   }
 
   /** The child of parent named path[start, end). */
@@ -675,6 +702,8 @@ export class NodeStore {
   /** Removes a childless node. */
   remove(id: number): void {
     if (this.i(id, I_NUM_CHILDREN) !== 0) throw new TreeInvariantError(`delete of node ${id} with children`);
+    // Its id may be reused by another node.
+    if (id === this.lastParent) this.forgetLastParent();
     const parent = this.i(id, I_PARENT);
     this.indexRemove(id);
     this.touch(id);

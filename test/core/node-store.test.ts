@@ -177,3 +177,19 @@ test('children are listed in creation order, and a deleted name can be created a
   t.is(d.tree.get('/p//a'), undefined);
   t.is(d.tree.countDescendants('/'), 3 + 1 + 3);
 });
+
+test('a lookup never finds a node through a parent that was deleted and whose id was reused', (t) => {
+  const d = new Driver();
+  d.create('/a', null);
+  d.create('/a/x', 'ax');
+  t.is(d.tree.get('/a/x')?.dataLatin1, 'ax');
+  d.apply({ type: TxnType.delete, path: '/a/x' });
+  d.apply({ type: TxnType.delete, path: '/a' });
+  d.create('/b', null);
+  d.create('/b/x', 'bx');
+  t.is(d.tree.get('/a/x'), undefined);
+  t.is(d.tree.get('/a'), undefined);
+  t.is(d.tree.get('/b/x')?.dataLatin1, 'bx');
+  t.is(d.tree.get('/c/x'), undefined);
+  t.is(d.tree.get('/b/x')?.dataLatin1, 'bx');
+});
