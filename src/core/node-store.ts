@@ -800,12 +800,9 @@ export class NodeStore {
   }
 }
 
-/** One node of a frozen tree, as the snapshot writer reads it. */
-export interface FrozenNode {
+/** A node's stored fields, as snapshots carry them. */
+export interface NodeFields {
   path: string;
-  /** The value as [buffer, start, length], or the side string, or null. */
-  inline: [Buffer, number, number] | null;
-  side: string | null;
   acl: ACL[];
   czxid: number;
   mzxid: number;
@@ -816,6 +813,13 @@ export interface FrozenNode {
   childCreates: number;
   aversion: number;
   kind: NodeKindValue;
+}
+
+/** One node of a frozen tree, as the snapshot writer reads it. */
+export interface FrozenNode extends NodeFields {
+  /** The value as [buffer, start, length], or the side string, or null. */
+  inline: [Buffer, number, number] | null;
+  side: string | null;
   owner: bigint | undefined;
 }
 
@@ -853,13 +857,7 @@ export class FrozenView {
     }
     let id = this.current;
     const child = this.ival(id, I_FIRST_CHILD);
-    if (child !== NONE) {
-      const parentPath = this.paths[this.paths.length - 1] as string;
-      const path = parentPath === '/' ? `/${this.nameOf(child)}` : `${parentPath}/${this.nameOf(child)}`;
-      this.paths.push(path);
-      this.current = child;
-      return this.read(child, path);
-    }
+    if (child !== NONE) return this.enter(child);
     for (;;) {
       if (id === ROOT) {
         this.done = true;
@@ -867,16 +865,19 @@ export class FrozenView {
       }
       const sibling = this.ival(id, I_NEXT);
       this.paths.pop();
-      if (sibling !== NONE) {
-        const parentPath = this.paths[this.paths.length - 1] as string;
-        const path = parentPath === '/' ? `/${this.nameOf(sibling)}` : `${parentPath}/${this.nameOf(sibling)}`;
-        this.paths.push(path);
-        this.current = sibling;
-        return this.read(sibling, path);
-      }
+      if (sibling !== NONE) return this.enter(sibling);
       id = this.ival(id, I_PARENT);
       this.current = id;
     }
+  }
+
+  /** Moves to id, a child of the node whose path is on top of the stack. */
+  private enter(id: number): FrozenNode {
+    const parentPath = this.paths[this.paths.length - 1] as string;
+    const path = parentPath === '/' ? `/${this.nameOf(id)}` : `${parentPath}/${this.nameOf(id)}`;
+    this.paths.push(path);
+    this.current = id;
+    return this.read(id, path);
   }
 
   private read(id: number, path: string): FrozenNode {

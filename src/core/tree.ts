@@ -8,25 +8,14 @@ import type { NodeKindValue, Txn, TxnEntry, TxnHeader } from './txn.js';
 import { parentOf } from './path.js';
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
 import { F_CTIME, F_CZXID, F_MTIME, F_MZXID, F_PZXID, I_AVERSION, I_CHILD_CREATES, I_VERSION, NONE, NodeStore, ROOT, TreeInvariantError } from './node-store.js';
-import type { ArenaOptions, FrozenView } from './node-store.js';
+import type { ArenaOptions, FrozenView, NodeFields } from './node-store.js';
 import { ZNode, ownerFor } from './znode.js';
 
 export { ZNode, TreeInvariantError };
 
 /** A node as a snapshot holds it. */
-export interface LoadedNode {
-  path: string;
+export interface LoadedNode extends NodeFields {
   data: string | null;
-  acl: ACL[];
-  czxid: number;
-  mzxid: number;
-  pzxid: number;
-  ctime: number;
-  mtime: number;
-  version: number;
-  childCreates: number;
-  aversion: number;
-  kind: NodeKindValue;
   ephemeralOwner: bigint;
   ttlMs: number;
 }
