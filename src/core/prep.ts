@@ -26,6 +26,14 @@ interface NodeRecord {
   zxid: number;
 }
 
+/**
+ * A copy of r as changed by the txn at zxid, for the caller to adjust before it is shared.
+ * Spelled out: an object spread here cost more than the rest of a create's prep.
+ */
+function nextRecord(r: NodeRecord, zxid: number): NodeRecord {
+  return { exists: r.exists, acl: r.acl, version: r.version, aversion: r.aversion, childCreates: r.childCreates, numChildren: r.numChildren, ephemeralOwner: r.ephemeralOwner, kind: r.kind, zxid };
+}
+
 interface PendingChange {
   zxid: number;
   path: string;
@@ -206,7 +214,10 @@ export class Prep {
       throw new PrepError(ErrorCode.SessionExpired);
     }
     const owner = kind === NodeKind.ephemeral ? sessionId : 0n;
-    this.put(parentPath, { ...parent, childCreates: parent.childCreates + 1, numChildren: parent.numChildren + 1, zxid });
+    const parentAfter = nextRecord(parent, zxid);
+    parentAfter.childCreates++;
+    parentAfter.numChildren++;
+    this.put(parentPath, parentAfter);
     this.put(fullPath, {
       exists: true,
       acl,
@@ -239,8 +250,12 @@ export class Prep {
   }
 
   private removeNode(path: string, node: NodeRecord, parentPath: string, parent: NodeRecord, zxid: number): void {
-    this.put(parentPath, { ...parent, numChildren: parent.numChildren - 1, zxid });
-    this.put(path, { ...node, exists: false, zxid });
+    const parentAfter = nextRecord(parent, zxid);
+    parentAfter.numChildren--;
+    this.put(parentPath, parentAfter);
+    const gone = nextRecord(node, zxid);
+    gone.exists = false;
+    this.put(path, gone);
   }
 
   private prepDelete(req: DeleteRequest, auth: AuthIds, zxid: number): Txn {
@@ -277,7 +292,9 @@ export class Prep {
     if (node === null) throw new PrepError(ErrorCode.NoNode);
     this.check(node.acl, Perms.WRITE, auth);
     if (req.version !== -1 && req.version !== node.version) throw new PrepError(ErrorCode.BadVersion);
-    this.put(req.path, { ...node, version: node.version + 1, zxid });
+    const after = nextRecord(node, zxid);
+    after.version++;
+    this.put(req.path, after);
     return { type: TxnType.setData, path: req.path, data: dataToString(req.data) };
   }
 
@@ -289,7 +306,10 @@ export class Prep {
     if (node === null) throw new PrepError(ErrorCode.NoNode);
     this.check(node.acl, Perms.ADMIN, auth);
     if (req.version !== -1 && req.version !== node.aversion) throw new PrepError(ErrorCode.BadVersion);
-    this.put(req.path, { ...node, acl, aversion: node.aversion + 1, zxid });
+    const after = nextRecord(node, zxid);
+    after.acl = acl;
+    after.aversion++;
+    this.put(req.path, after);
     return { type: TxnType.setACL, path: req.path, acl };
   }
 
