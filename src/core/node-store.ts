@@ -85,6 +85,15 @@ const latin1Write: (buf: Buffer, s: string, offset: number, length: number) => v
     ? (buf, s, offset, length) => (buf as unknown as { latin1Write(s: string, offset: number, length: number): number }).latin1Write(s, offset, length)
     : (buf, s, offset, length) => buf.write(s, offset, length, 'latin1');
 
+/** Copies len bytes; short runs (names) byte by byte, cheaper than Buffer.copy's checks. */
+function copyBytes(from: Buffer, fromAt: number, to: Buffer, toAt: number, len: number): void {
+  if (len > 64) {
+    from.copy(to, toAt, fromAt, fromAt + len);
+    return;
+  }
+  for (let k = 0; k < len; k++) to[toAt + k] = from[fromAt + k] as number;
+}
+
 export class TreeInvariantError extends Error {
   override name = 'TreeInvariantError';
 }
@@ -382,7 +391,7 @@ export class NodeStore {
     const oldChunk = this.i(id, I_REC_CHUNK);
     const oldOff = this.i(id, I_REC_OFFSET);
     const oldSize = this.recordSize(id);
-    (this.chunks[oldChunk] as Chunk).buf.copy(buf, off + REC_HEADER, oldOff + REC_HEADER, oldOff + REC_HEADER + nameLen);
+    copyBytes((this.chunks[oldChunk] as Chunk).buf, oldOff + REC_HEADER, buf, off + REC_HEADER, nameLen);
     buf.writeInt32LE(id, off);
     buf.writeInt32LE(nameLen, off + 4);
     buf.writeInt32LE(data === null ? DATA_NULL : inline ? data.length : DATA_SIDE, off + 8);
@@ -489,8 +498,7 @@ export class NodeStore {
       const size = REC_HEADER + c.buf.readInt32LE(off + 4) + (n > 0 ? n : 0);
       if (id < this.allocated && this.i(id, I_REC_CHUNK) === slot && this.i(id, I_REC_OFFSET) === off) {
         this.allocate(size);
-        const to = (this.chunks[this.allocChunk] as Chunk).buf;
-        c.buf.copy(to, this.allocOffset, off, off + size);
+        copyBytes(c.buf, off, (this.chunks[this.allocChunk] as Chunk).buf, this.allocOffset, size);
         this.setI(id, I_REC_CHUNK, this.allocChunk);
         this.setI(id, I_REC_OFFSET, this.allocOffset);
         c.live -= size;
