@@ -802,7 +802,7 @@ export class NodeStore {
     return this.acls[index] as ACL[];
   }
 
-  /** Memory held by the store, for tests and mntr-style reporting. */
+  /** What the store holds, for tests. */
   stats(): { nodes: number; arenaLiveBytes: number; arenaCapacityBytes: number; evacuations: number; pages: number } {
     return { nodes: this.count, arenaLiveBytes: this.liveBytes, arenaCapacityBytes: this.capacityBytes, evacuations: this.evacuations, pages: this.f64Pages.length };
   }
