@@ -73,8 +73,9 @@ interface Chunk {
 
 /** A node's fields as they were when the snapshot began. */
 interface SavedNode {
-  f: Float64Array;
-  i: Int32Array;
+  // Plain arrays: a typed-array copy would allocate a backing store per touched node.
+  f: number[];
+  i: number[];
   owner: bigint | undefined;
   side: string | undefined;
 }
@@ -84,6 +85,12 @@ const latin1Write: (buf: Buffer, s: string, offset: number, length: number) => v
   typeof (Buffer.prototype as unknown as { latin1Write?: unknown }).latin1Write === 'function'
     ? (buf, s, offset, length) => (buf as unknown as { latin1Write(s: string, offset: number, length: number): number }).latin1Write(s, offset, length)
     : (buf, s, offset, length) => buf.write(s, offset, length, 'latin1');
+
+function copyOut(page: Float64Array | Int32Array, from: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let k = 0; k < count; k++) out[k] = page[from + k] as number;
+  return out;
+}
 
 /** Copies len bytes; short runs (names) byte by byte, cheaper than Buffer.copy's checks. */
 function copyBytes(from: Buffer, fromAt: number, to: Buffer, toAt: number, len: number): void {
@@ -752,8 +759,8 @@ export class NodeStore {
     const fb = (id & PAGE_MASK) * F_COUNT;
     const ib = (id & PAGE_MASK) * I_COUNT;
     frozen.set(id, {
-      f: (this.f64Pages[id >>> PAGE_BITS] as Float64Array).slice(fb, fb + F_COUNT),
-      i: (this.i32Pages[id >>> PAGE_BITS] as Int32Array).slice(ib, ib + I_COUNT),
+      f: copyOut(this.f64Pages[id >>> PAGE_BITS] as Float64Array, fb, F_COUNT),
+      i: copyOut(this.i32Pages[id >>> PAGE_BITS] as Int32Array, ib, I_COUNT),
       owner: this.owners.get(id),
       side: this.sideData.get(id),
     });
