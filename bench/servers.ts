@@ -18,7 +18,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { fourLetterWord, pickFreePort } from '../compat/zookeeper-process.js';
+import { fourLetterWord, pickFreePort, pickFreePorts } from '../compat/zookeeper-process.js';
 import { LeanSession } from './lean-client.js';
 import { req } from './workloads.js';
 
@@ -287,12 +287,6 @@ function memberTail(m: EnsembleMember, chars: number): string {
   }
 }
 
-/** n distinct ports that were free a moment ago (two picks may return the same port). */
-async function distinctFreePorts(n: number): Promise<number[]> {
-  const ports = new Set<number>();
-  while (ports.size < n) ports.add(await pickFreePort());
-  return [...ports];
-}
 
 /**
  * The zoo.cfg of one member: the same for every member but dataDir and clientPort, the same for
@@ -374,7 +368,7 @@ export class BenchEnsemble {
       const attemptDir = path.join(dir, `try-${attempt}`);
       const members: EnsembleMember[] = [];
       try {
-        const ports = await distinctFreePorts(3 * ENSEMBLE_SIZE);
+        const ports = await pickFreePorts(3 * ENSEMBLE_SIZE);
         const all: MemberPorts[] = Array.from({ length: ENSEMBLE_SIZE }, (_, i) => ({
           client: ports[3 * i] as number,
           quorum: ports[3 * i + 1] as number,

@@ -320,7 +320,7 @@ const INIT_LIMIT_TICKS = 10;
 const SYNC_LIMIT_TICKS = 5;
 
 /** n distinct ports that were free a moment ago (two picks may return the same port). */
-async function pickFreePorts(n: number): Promise<number[]> {
+export async function pickFreePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < n) ports.add(await pickFreePort());
   return [...ports];

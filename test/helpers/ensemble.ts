@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fourLetterWord, pickFreePort } from '../../compat/zookeeper-process.js';
+import { fourLetterWord, pickFreePorts } from '../../compat/zookeeper-process.js';
 import { ZooraftProcess } from './zooraft-process.js';
 
 export interface EnsembleMemberState {
@@ -26,6 +26,8 @@ export interface EnsembleOptions {
 
 const HOST = '127.0.0.1';
 
+const START_ATTEMPTS = 3;
+
 export class ZooraftEnsemble {
   readonly members: EnsembleMemberState[];
   private readonly settings: Record<string, string>;
@@ -37,17 +39,34 @@ export class ZooraftEnsemble {
     this.tickTimeMs = tickTimeMs;
   }
 
+  /**
+   * Another process can take a picked port before a member binds it; that is the only failure
+   * worth another try, on new ports.
+   */
   static async start(opts: EnsembleOptions = {}): Promise<ZooraftEnsemble> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await ZooraftEnsemble.startOnce(opts);
+      } catch (e) {
+        if (attempt >= START_ATTEMPTS || !(e instanceof Error) || !e.message.includes('already in use')) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(opts: EnsembleOptions): Promise<ZooraftEnsemble> {
     const size = opts.size ?? 3;
     const settings: Record<string, string> = { '4lw.commands.whitelist': '*', ...opts.settings };
     const members: EnsembleMemberState[] = [];
+    // Distinct: independent picks can return the same port, and a member then collides with itself.
+    const ports = await pickFreePorts(size * 3);
+    const nextPort = (): number => ports.pop() as number;
     for (let id = 1; id <= size; id++) {
       const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `zooraft-ensemble-${id}-`));
       await fs.writeFile(path.join(dataDir, 'myid'), `${id}\n`);
-      const quorumPort = await pickFreePort();
-      const electionPort = await pickFreePort();
+      const quorumPort = nextPort();
+      const electionPort = nextPort();
       settings[`server.${id}`] = `${HOST}:${quorumPort}:${electionPort}`;
-      members.push({ id, dataDir, clientPort: await pickFreePort(), quorumPort, electionPort, process: null });
+      members.push({ id, dataDir, clientPort: nextPort(), quorumPort, electionPort, process: null });
     }
     const ensemble = new ZooraftEnsemble(members, settings, opts.tickTimeMs ?? 200);
     // allSettled, not all: stopping while a member is still starting would orphan it.

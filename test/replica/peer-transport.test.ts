@@ -5,7 +5,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import net from 'node:net';
-import { pickFreePort } from '../../compat/zookeeper-process.js';
+import { pickFreePorts } from '../../compat/zookeeper-process.js';
 import { silentLogger } from '../../src/platform/log.js';
 import { CONNECT_QUEUE_FRAMES_MAX, PeerTransport, PeerTransportError, SOCKET_BACKLOG_BYTES_MAX } from '../../src/replica/peer-transport.js';
 import type { PeerTransportOptions } from '../../src/replica/peer-transport.js';
@@ -49,9 +49,8 @@ function portOf(ports: Map<number, number>, id: number): number {
 }
 
 async function freePorts(ids: readonly number[]): Promise<Map<number, number>> {
-  const ports = new Map<number, number>();
-  for (const id of ids) ports.set(id, await pickFreePort());
-  return ports;
+  const picked = await pickFreePorts(ids.length);
+  return new Map(ids.map((id, i) => [id, picked[i] as number]));
 }
 
 /** Member `id` of the ensemble whose ports are `ports`, closed when the test ends. */
