@@ -366,13 +366,19 @@ export class NodeStore {
     const chunk = this.allocChunk;
     const off = this.allocOffset;
     const buf = (this.chunks[chunk] as Chunk).buf;
-    buf.writeInt32LE(id, off);
-    buf.writeInt32LE(nameLen, off + 4);
-    buf.writeInt32LE(data === null ? DATA_NULL : inline ? data.length : DATA_SIDE, off + 8);
     const nameAt = off + REC_HEADER;
     if (nameBytes === null) for (let k = 0; k < nameLen; k++) buf[nameAt + k] = path.charCodeAt(start + k);
     else nameBytes.copy(buf, nameAt, 0, nameLen);
-    if (inline && data.length > 0) latin1Write(buf, data, nameAt + nameLen, data.length);
+    this.finishRecord(id, chunk, off, nameLen, data, inline);
+  }
+
+  /** Writes the header and value of id's record at chunk:off (its name is in place) and points id at it. */
+  private finishRecord(id: number, chunk: number, off: number, nameLen: number, data: string | null, inline: boolean): void {
+    const buf = (this.chunks[chunk] as Chunk).buf;
+    buf.writeInt32LE(id, off);
+    buf.writeInt32LE(nameLen, off + 4);
+    buf.writeInt32LE(data === null ? DATA_NULL : inline ? data.length : DATA_SIDE, off + 8);
+    if (inline && data !== null && data.length > 0) latin1Write(buf, data, off + REC_HEADER + nameLen, data.length);
     if (data !== null && !inline) this.sideData.set(id, data);
     this.setI(id, I_REC_CHUNK, chunk);
     this.setI(id, I_REC_OFFSET, off);
@@ -387,25 +393,18 @@ export class NodeStore {
     this.touch(id);
     this.sideData.delete(id);
     // The name moves with the value; allocating may compact and move the old record, so the
-    // name is read after the new space is taken (see writeRecord's allocate).
+    // name is read after the new space is taken.
     const inline = data !== null && data.length <= INLINE_DATA_MAX;
     const nameLen = this.nameLength(id);
     const size = REC_HEADER + nameLen + (inline ? data.length : 0);
     this.allocate(size);
     const chunk = this.allocChunk;
     const off = this.allocOffset;
-    const buf = (this.chunks[chunk] as Chunk).buf;
     const oldChunk = this.i(id, I_REC_CHUNK);
     const oldOff = this.i(id, I_REC_OFFSET);
     const oldSize = this.recordSize(id);
-    copyBytes((this.chunks[oldChunk] as Chunk).buf, oldOff + REC_HEADER, buf, off + REC_HEADER, nameLen);
-    buf.writeInt32LE(id, off);
-    buf.writeInt32LE(nameLen, off + 4);
-    buf.writeInt32LE(data === null ? DATA_NULL : inline ? data.length : DATA_SIDE, off + 8);
-    if (inline && data.length > 0) latin1Write(buf, data, off + REC_HEADER + nameLen, data.length);
-    if (data !== null && !inline) this.sideData.set(id, data);
-    this.setI(id, I_REC_CHUNK, chunk);
-    this.setI(id, I_REC_OFFSET, off);
+    copyBytes((this.chunks[oldChunk] as Chunk).buf, oldOff + REC_HEADER, (this.chunks[chunk] as Chunk).buf, off + REC_HEADER, nameLen);
+    this.finishRecord(id, chunk, off, nameLen, data, inline);
     this.freeRecord(oldChunk, oldSize);
   }
 
@@ -563,31 +562,38 @@ export class NodeStore {
   lookup(path: string): number {
     if (path.length === 0 || path.charCodeAt(0) !== 0x2f) return NONE;
     if (path.length === 1) return ROOT;
+    const cut = path.lastIndexOf('/');
+    if (cut === path.length - 1) return NONE;
+    const parent = this.parentAt(path, cut);
+    return parent === NONE ? NONE : this.findChild(parent, path, cut + 1, path.length);
+  }
+
+  /** The node at path[0, cut) (the parent of whatever path names), NONE when there is none. */
+  parentAt(path: string, cut: number): number {
+    if (cut === 0) return ROOT;
     // Lookups come in runs under one parent (creates, reads of siblings): the parent of the
     // last walk is kept, so a run costs one hash probe per lookup instead of one per level.
-    const cut = path.lastIndexOf('/');
-    const cachedCut = this.lastParentCut;
-    if (cut === cachedCut && cut > 0 && cut < path.length - 1) {
+    if (cut === this.lastParentCut) {
       const cached = this.lastParentPath;
       let k = 1;
       while (k < cut && path.charCodeAt(k) === cached.charCodeAt(k)) k++;
-      if (k === cut) return this.findChild(this.lastParent, path, cut + 1, path.length);
+      if (k === cut) return this.lastParent;
     }
     let id = ROOT;
     let start = 1;
     for (;;) {
       let end = path.indexOf('/', start);
-      if (end === -1) end = path.length;
+      if (end === -1 || end > cut) end = cut;
       if (end === start) return NONE;
-      if (end === path.length && id !== ROOT) {
-        this.lastParent = id;
-        this.lastParentPath = path;
-        this.lastParentCut = cut;
-      }
       id = this.findChild(id, path, start, end);
-      if (id === NONE || end === path.length) return id;
+      if (id === NONE) return NONE;
+      if (end === cut) break;
       start = end + 1;
     }
+    this.lastParent = id;
+    this.lastParentPath = path;
+    this.lastParentCut = cut;
+    return id;
   }
 
   private forgetLastParent(): void {
@@ -771,7 +777,7 @@ export class NodeStore {
     if (this.frozen !== null) throw new TreeInvariantError('a snapshot is already being written');
     this.frozen = new Map();
     this.frozenLimit = this.allocated;
-    return new FrozenView(this, this.frozen, this.count);
+    return new FrozenView(this, this.frozen);
   }
 
   thaw(): void {
@@ -810,8 +816,8 @@ export class NodeStore {
   }
 
   /** What the store holds, for tests. */
-  stats(): { nodes: number; arenaLiveBytes: number; arenaCapacityBytes: number; evacuations: number; pages: number } {
-    return { nodes: this.count, arenaLiveBytes: this.liveBytes, arenaCapacityBytes: this.capacityBytes, evacuations: this.evacuations, pages: this.f64Pages.length };
+  stats(): { nodes: number; arenaLiveBytes: number; arenaCapacityBytes: number; evacuations: number } {
+    return { nodes: this.count, arenaLiveBytes: this.liveBytes, arenaCapacityBytes: this.capacityBytes, evacuations: this.evacuations };
   }
 }
 
@@ -850,7 +856,6 @@ export class FrozenView {
   constructor(
     private readonly store: NodeStore,
     private readonly saved: Map<number, SavedNode>,
-    readonly nodeCount: number,
   ) {}
 
   private ival(id: number, field: number): number {

@@ -83,12 +83,6 @@ export class DataTree {
   lastZxid = 0;
   /** Sum of path and data bytes (mntr zk_approximate_data_size). */
   approximateDataSize = 0;
-  /**
-   * The parent of the last create: creates come in runs under one parent, and a lookup walks
-   * the path. Dropped on any delete (ids are reused), so it never names another node.
-   */
-  private createParentPath = '';
-  private createParent = NONE;
 
   /** arena: see NodeStore (tests make it compact often). */
   constructor(arena: ArenaOptions = {}) {
@@ -265,22 +259,12 @@ export class DataTree {
   }
 
   private parentForCreate(path: string, cut: number): number {
-    const cachedPath = this.createParentPath;
-    if (this.createParent !== NONE && cut > 0 && cut === cachedPath.length && path.startsWith(cachedPath)) return this.createParent;
-    const parentPath = cut <= 0 ? '/' : path.slice(0, cut);
-    const parent = this.idOf(parentPath);
-    this.createParentPath = parentPath;
-    this.createParent = parent;
+    const parent = this.store.parentAt(path, cut);
+    if (parent === NONE) throw new TreeInvariantError(`no parent for ${path}`);
     return parent;
   }
 
-  private forgetCreateParent(): void {
-    this.createParent = NONE;
-    this.createParentPath = '';
-  }
-
   private deleteNode(path: string, zxid: number, triggers: WatchTrigger[] | null): void {
-    this.forgetCreateParent();
     const store = this.store;
     const id = store.lookup(path);
     if (id === NONE) throw new TreeInvariantError(`delete of missing ${path} at zxid ${zxid}`);
@@ -335,7 +319,6 @@ export class DataTree {
 
   /** Rebuild from snapshot contents, parents before their children. */
   load(zxid: number, nodes: Iterable<LoadedNode>, sessions: Iterable<SessionRecord>): void {
-    this.forgetCreateParent();
     const store = this.store;
     store.resetToRoot([...OPEN_ACL_UNSAFE]);
     this.ephemerals.clear();
@@ -343,8 +326,6 @@ export class DataTree {
     this.ttls.clear();
     this.sessions.clear();
     this.approximateDataSize = 0;
-    let parentPath = '';
-    let parent = NONE;
     for (const n of nodes) {
       const path = n.path;
       let id: number;
@@ -354,12 +335,8 @@ export class DataTree {
         store.setAcl(ROOT, n.acl);
       } else {
         const cut = path.lastIndexOf('/');
-        const wanted = cut <= 0 ? '/' : path.slice(0, cut);
-        if (wanted !== parentPath || parent === NONE) {
-          parent = store.lookup(wanted);
-          parentPath = wanted;
-          if (parent === NONE) throw new TreeInvariantError(`snapshot has ${path} before or without its parent`);
-        }
+        const parent = cut < 0 ? NONE : store.parentAt(path, cut);
+        if (parent === NONE) throw new TreeInvariantError(`snapshot has ${path} before or without its parent`);
         id = store.addChild(parent, path, cut + 1, path.length, n.data, n.acl, n.kind, ownerFor(n.kind, n.ephemeralOwner, n.ttlMs), n.czxid, n.ctime);
         if (id === NONE) throw new TreeInvariantError(`snapshot has ${path} twice`);
         this.approximateDataSize += path.length;
