@@ -1,7 +1,9 @@
 // Znodes kept off the V8 heap, so a million of them cost bytes rather than garbage-collected
 // objects. Each node is a number (its id) indexing:
-//   - fixed-width fields in typed-array pages (zxids and times as float64, counters and links
-//     as int32), 65,536 nodes per page so the store grows without copying;
+//   - fixed-width fields in typed-array pages, 65,536 nodes per page so the store grows without
+//     copying: czxid and ctime (float64), links, ACL, kind and record address (int32): 48 bytes;
+//   - an "extra" slot (another 44 bytes) only for a node that has changed since its create or
+//     has children: mzxid, pzxid, mtime, version, cversion, aversion, child count and list;
 //   - one record in a byte arena: [node id][name length][data length][name][data], where the
 //     name is the last path component in UTF-8 and data up to INLINE_DATA_MAX bytes sits
 //     inline (larger values stay V8 strings in a side map, as sockets can send them as-is);
@@ -10,9 +12,9 @@
 // The arena fills 1 MiB chunks in order; freed records leave holes that are reclaimed by moving
 // the live records out of the emptiest chunk once holes exceed half the live bytes.
 //
-// Snapshots are written while writes go on. While one is open (freeze), a node's fixed fields
-// are copied aside before their first change, freed records and ids are not reused and the
-// arena does not compact, so the frozen tree can still be walked exactly as it was.
+// Snapshots are written while writes go on. While one is open (freeze), a node's fields are
+// copied aside before their first change, freed records and ids are not reused and the arena
+// does not compact, so the frozen tree can still be walked exactly as it was.
 import type { ACL, JuteWriter } from '../../wire/index.js';
 import { sameAcl } from './acl.js';
 import type { NodeKindValue } from './txn.js';
@@ -23,39 +25,56 @@ export const ROOT = 0;
 const PAGE_BITS = 16;
 const PAGE_NODES = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_NODES - 1;
+// Most znodes never change after their create and never get children; the fields that only
+// such a change makes differ from their creation values live in an "extra" slot, which a node
+// gets on its first such change. Without one they read as: mzxid = pzxid = czxid,
+// mtime = ctime, counters 0, no children.
+const EXTRA_PAGE_BITS = 12;
+const EXTRA_PAGE_SLOTS = 1 << EXTRA_PAGE_BITS;
+const EXTRA_PAGE_MASK = EXTRA_PAGE_SLOTS - 1;
 
-// float64 fields
+// A node's float64 fields, as callers name them (the first two in every node, the rest extra).
 export const F_CZXID = 0;
-export const F_MZXID = 1;
-export const F_PZXID = 2;
-export const F_CTIME = 3;
+export const F_CTIME = 1;
+export const F_MZXID = 2;
+export const F_PZXID = 3;
 export const F_MTIME = 4;
-const F_COUNT = 5;
+const CORE_F_COUNT = 2;
+const EXTRA_F_COUNT = 3;
 
-// int32 fields
+// A node's int32 counters and child list, all extra.
 export const I_VERSION = 0;
 /** Child creates ever made (ZooKeeper's persisted cversion); sequence suffixes come from it. */
 export const I_CHILD_CREATES = 1;
 export const I_AVERSION = 2;
-export const I_NUM_CHILDREN = 3;
-/** ACL table index · 4 + node kind. */
-const I_ACL_KIND = 4;
-const I_PARENT = 5;
-const I_FIRST_CHILD = 6;
-/** Next sibling, NONE for the last. */
-const I_NEXT = 7;
-/** Previous sibling; the first child's is the last child, so appends need no tail field. */
-const I_PREV = 8;
-const I_HASH_NEXT = 9;
-const I_REC_CHUNK = 10;
-const I_REC_OFFSET = 11;
-/** The (parent, name) hash: chains are compared and rehashed without reading the arena. */
-const I_HASH = 12;
-const I_COUNT = 13;
+const I_NUM_CHILDREN = 3;
+const I_FIRST_CHILD = 4;
+const EXTRA_I_COUNT = 5;
 
-const REC_HEADER = 12;
+// Every node's int32 fields.
+/** ACL table index · 4 + node kind. */
+const C_ACL_KIND = 0;
+const C_PARENT = 1;
+/** Next sibling, NONE for the last. */
+const C_NEXT = 2;
+/** Previous sibling; the first child's is the last child, so appends need no tail field. */
+const C_PREV = 3;
+const C_HASH_NEXT = 4;
+const C_REC_CHUNK = 5;
+const C_REC_OFFSET = 6;
+/** The node's extra slot, NONE until it needs one. */
+const C_EXTRA = 7;
+const CORE_I_COUNT = 8;
+
+// A record: [node id: int32][name length: uint16][data length: uint16][name][data]. A name of
+// LONG_NAME bytes or more has LONG_NAME as its uint16 and its length in an int32 after it.
+const REC_HEADER = 8;
+const LONG_NAME = 0xffff;
+/** Data lengths as read; stored as 0xffff (null) and 0xfffe (in the side map). */
 const DATA_NULL = -1;
 const DATA_SIDE = -2;
+const STORED_NULL = 0xffff;
+const STORED_SIDE = 0xfffe;
 /** Values longer than this live in the side map. */
 export const INLINE_DATA_MAX = 4096;
 
@@ -74,6 +93,9 @@ interface Chunk {
 /** A node's fields as they were when the snapshot began. */
 interface SavedNode {
   // Plain arrays: a typed-array copy would allocate a backing store per touched node.
+  /** C_* as stored. */
+  core: number[];
+  /** F_* and I_* as they read (extra slot or not). */
   f: number[];
   i: number[];
   owner: bigint | undefined;
@@ -99,6 +121,37 @@ function copyBytes(from: Buffer, fromAt: number, to: Buffer, toAt: number, len: 
     return;
   }
   for (let k = 0; k < len; k++) to[toAt + k] = from[fromAt + k] as number;
+}
+
+function headerSize(nameLen: number): number {
+  return nameLen >= LONG_NAME ? REC_HEADER + 4 : REC_HEADER;
+}
+
+function recNameLength(buf: Buffer, off: number): number {
+  const n = (buf[off + 4] as number) | ((buf[off + 5] as number) << 8);
+  return n === LONG_NAME ? buf.readInt32LE(off + REC_HEADER) : n;
+}
+
+/** Where the name of the record at off starts. */
+function recNameStart(buf: Buffer, off: number): number {
+  return off + ((buf[off + 4] as number) === 0xff && (buf[off + 5] as number) === 0xff ? REC_HEADER + 4 : REC_HEADER);
+}
+
+/** The data length, or DATA_NULL / DATA_SIDE. */
+function recDataLength(buf: Buffer, off: number): number {
+  const n = (buf[off + 6] as number) | ((buf[off + 7] as number) << 8);
+  return n === STORED_NULL ? DATA_NULL : n === STORED_SIDE ? DATA_SIDE : n;
+}
+
+function recSize(buf: Buffer, off: number): number {
+  const nameLen = recNameLength(buf, off);
+  const n = recDataLength(buf, off);
+  return headerSize(nameLen) + nameLen + (n > 0 ? n : 0);
+}
+
+function recName(buf: Buffer, off: number): string {
+  const start = recNameStart(buf, off);
+  return buf.toString('utf8', start, start + recNameLength(buf, off));
 }
 
 export class TreeInvariantError extends Error {
@@ -134,8 +187,15 @@ export interface ArenaOptions {
 }
 
 export class NodeStore {
+  /** Every node's fields: czxid, ctime (float64) and C_* (int32). */
   private f64Pages: Float64Array[] = [];
   private i32Pages: Int32Array[] = [];
+  /** Extra slots: mzxid, pzxid, mtime (float64) and I_* (int32). */
+  private extraF: Float64Array[] = [];
+  private extraI: Int32Array[] = [];
+  private extrasAllocated = 0;
+  private extrasLive = 0;
+  private freeExtras: number[] = [];
   /** Ids handed out so far (the high-water mark). */
   private allocated = 0;
   private freeIds: number[] = [];
@@ -197,6 +257,11 @@ export class NodeStore {
   resetToRoot(rootAcl: ACL[]): void {
     this.f64Pages = [];
     this.i32Pages = [];
+    this.extraF = [];
+    this.extraI = [];
+    this.extrasAllocated = 0;
+    this.extrasLive = 0;
+    this.freeExtras = [];
     this.allocated = 0;
     this.freeIds = [];
     this.count = 0;
@@ -220,44 +285,95 @@ export class NodeStore {
 
   // ---- fixed fields ----
 
+  /** A float64 field (F_*). */
   f(id: number, field: number): number {
-    return (this.f64Pages[id >>> PAGE_BITS] as Float64Array)[(id & PAGE_MASK) * F_COUNT + field] as number;
+    const at = (id & PAGE_MASK) * CORE_F_COUNT;
+    const core = this.f64Pages[id >>> PAGE_BITS] as Float64Array;
+    if (field < CORE_F_COUNT) return core[at + field] as number;
+    const x = this.ci(id, C_EXTRA);
+    if (x === NONE) return core[at + (field === F_MTIME ? F_CTIME : F_CZXID)] as number;
+    return (this.extraF[x >>> EXTRA_PAGE_BITS] as Float64Array)[(x & EXTRA_PAGE_MASK) * EXTRA_F_COUNT + field - CORE_F_COUNT] as number;
   }
 
+  /** An int32 counter or child-list field (I_*). */
   i(id: number, field: number): number {
-    return (this.i32Pages[id >>> PAGE_BITS] as Int32Array)[(id & PAGE_MASK) * I_COUNT + field] as number;
+    const x = this.ci(id, C_EXTRA);
+    if (x === NONE) return field === I_FIRST_CHILD ? NONE : 0;
+    return (this.extraI[x >>> EXTRA_PAGE_BITS] as Int32Array)[(x & EXTRA_PAGE_MASK) * EXTRA_I_COUNT + field] as number;
+  }
+
+  private ci(id: number, field: number): number {
+    return (this.i32Pages[id >>> PAGE_BITS] as Int32Array)[(id & PAGE_MASK) * CORE_I_COUNT + field] as number;
   }
 
   /** Callers touch() first. */
-  private setF(id: number, field: number, v: number): void {
-    (this.f64Pages[id >>> PAGE_BITS] as Float64Array)[(id & PAGE_MASK) * F_COUNT + field] = v;
+  private setCI(id: number, field: number, v: number): void {
+    (this.i32Pages[id >>> PAGE_BITS] as Int32Array)[(id & PAGE_MASK) * CORE_I_COUNT + field] = v;
   }
 
-  private setI(id: number, field: number, v: number): void {
-    (this.i32Pages[id >>> PAGE_BITS] as Int32Array)[(id & PAGE_MASK) * I_COUNT + field] = v;
+  /** Callers touch() first. */
+  private setXI(id: number, field: number, v: number): void {
+    const x = this.extraOf(id);
+    (this.extraI[x >>> EXTRA_PAGE_BITS] as Int32Array)[(x & EXTRA_PAGE_MASK) * EXTRA_I_COUNT + field] = v;
   }
 
   setField(id: number, field: number, v: number): void {
+    if (this.f(id, field) === v) return;
     this.touch(id);
-    this.setF(id, field, v);
+    // Without an extra slot, mzxid, pzxid and mtime follow czxid and ctime: keep them.
+    const x = this.extraOf(id);
+    if (field < CORE_F_COUNT) (this.f64Pages[id >>> PAGE_BITS] as Float64Array)[(id & PAGE_MASK) * CORE_F_COUNT + field] = v;
+    else (this.extraF[x >>> EXTRA_PAGE_BITS] as Float64Array)[(x & EXTRA_PAGE_MASK) * EXTRA_F_COUNT + field - CORE_F_COUNT] = v;
   }
 
   setCounter(id: number, field: typeof I_VERSION | typeof I_CHILD_CREATES | typeof I_AVERSION, v: number): void {
+    if (this.i(id, field) === v) return;
     this.touch(id);
-    this.setI(id, field, v);
+    this.setXI(id, field, v);
+  }
+
+  /** id's extra slot, given one (holding the values it read as) if it has none. Callers touch() first. */
+  private extraOf(id: number): number {
+    const x = this.ci(id, C_EXTRA);
+    if (x !== NONE) return x;
+    let slot = this.freeExtras.pop();
+    if (slot === undefined) {
+      slot = this.extrasAllocated++;
+      if (slot >>> EXTRA_PAGE_BITS >= this.extraF.length) {
+        this.extraF.push(new Float64Array(EXTRA_PAGE_SLOTS * EXTRA_F_COUNT));
+        this.extraI.push(new Int32Array(EXTRA_PAGE_SLOTS * EXTRA_I_COUNT));
+      }
+    }
+    const core = this.f64Pages[id >>> PAGE_BITS] as Float64Array;
+    const at = (id & PAGE_MASK) * CORE_F_COUNT;
+    const f = this.extraF[slot >>> EXTRA_PAGE_BITS] as Float64Array;
+    const fb = (slot & EXTRA_PAGE_MASK) * EXTRA_F_COUNT;
+    f[fb + F_MZXID - CORE_F_COUNT] = core[at + F_CZXID] as number;
+    f[fb + F_PZXID - CORE_F_COUNT] = core[at + F_CZXID] as number;
+    f[fb + F_MTIME - CORE_F_COUNT] = core[at + F_CTIME] as number;
+    const i = this.extraI[slot >>> EXTRA_PAGE_BITS] as Int32Array;
+    const ib = (slot & EXTRA_PAGE_MASK) * EXTRA_I_COUNT;
+    i[ib + I_VERSION] = 0;
+    i[ib + I_CHILD_CREATES] = 0;
+    i[ib + I_AVERSION] = 0;
+    i[ib + I_NUM_CHILDREN] = 0;
+    i[ib + I_FIRST_CHILD] = NONE;
+    this.setCI(id, C_EXTRA, slot);
+    this.extrasLive++;
+    return slot;
   }
 
   kind(id: number): NodeKindValue {
-    return (this.i(id, I_ACL_KIND) & 3) as NodeKindValue;
+    return (this.ci(id, C_ACL_KIND) & 3) as NodeKindValue;
   }
 
   acl(id: number): ACL[] {
-    return this.acls[this.i(id, I_ACL_KIND) >> 2] as ACL[];
+    return this.acls[this.ci(id, C_ACL_KIND) >> 2] as ACL[];
   }
 
   setAcl(id: number, acl: ACL[]): void {
     this.touch(id);
-    this.setI(id, I_ACL_KIND, (this.internAcl(acl) << 2) | this.kind(id));
+    this.setCI(id, C_ACL_KIND, (this.internAcl(acl) << 2) | this.kind(id));
   }
 
   /** The session of an ephemeral, the TTL marker of a TTL node, else undefined. */
@@ -266,7 +382,7 @@ export class NodeStore {
   }
 
   parent(id: number): number {
-    return this.i(id, I_PARENT);
+    return this.ci(id, C_PARENT);
   }
 
   firstChild(id: number): number {
@@ -274,7 +390,7 @@ export class NodeStore {
   }
 
   nextSibling(id: number): number {
-    return this.i(id, I_NEXT);
+    return this.ci(id, C_NEXT);
   }
 
   numChildren(id: number): number {
@@ -299,28 +415,28 @@ export class NodeStore {
   // ---- records: name and data ----
 
   private recordBuffer(id: number): Buffer {
-    return (this.chunks[this.i(id, I_REC_CHUNK)] as Chunk).buf;
+    return (this.chunks[this.ci(id, C_REC_CHUNK)] as Chunk).buf;
   }
 
   nameLength(id: number): number {
-    return this.recordBuffer(id).readInt32LE(this.i(id, I_REC_OFFSET) + 4);
+    return recNameLength(this.recordBuffer(id), this.ci(id, C_REC_OFFSET));
   }
 
   name(id: number): string {
-    const off = this.i(id, I_REC_OFFSET);
+    const off = this.ci(id, C_REC_OFFSET);
     const buf = this.recordBuffer(id);
-    return buf.toString('utf8', off + REC_HEADER, off + REC_HEADER + buf.readInt32LE(off + 4));
+    return recName(buf, off);
   }
 
   /** Writes the name as a jute ustring (length, then the UTF-8 bytes). */
   writeName(id: number, w: JuteWriter): void {
-    const off = this.i(id, I_REC_OFFSET);
+    const off = this.ci(id, C_REC_OFFSET);
     const buf = this.recordBuffer(id);
-    w.writeBufferRange(buf, off + REC_HEADER, buf.readInt32LE(off + 4));
+    w.writeBufferRange(buf, recNameStart(buf, off), recNameLength(buf, off));
   }
 
   private rawDataLength(id: number): number {
-    return this.recordBuffer(id).readInt32LE(this.i(id, I_REC_OFFSET) + 8);
+    return recDataLength(this.recordBuffer(id), this.ci(id, C_REC_OFFSET));
   }
 
   dataLength(id: number): number {
@@ -343,15 +459,19 @@ export class NodeStore {
     const n = this.rawDataLength(id);
     if (n === DATA_NULL) return null;
     if (n === DATA_SIDE) return this.sideData.get(id) as string;
-    const off = this.i(id, I_REC_OFFSET) + REC_HEADER + this.nameLength(id);
-    return this.recordBuffer(id).toString('latin1', off, off + n);
+    const buf = this.recordBuffer(id);
+    const rec = this.ci(id, C_REC_OFFSET);
+    const off = recNameStart(buf, rec) + recNameLength(buf, rec);
+    return buf.toString('latin1', off, off + n);
   }
 
   /** Inline value bytes: [buffer, start, length], or null when null or in the side map. */
   inlineData(id: number): [Buffer, number, number] | null {
     const n = this.rawDataLength(id);
     if (n < 0) return null;
-    return [this.recordBuffer(id), this.i(id, I_REC_OFFSET) + REC_HEADER + this.nameLength(id), n];
+    const buf = this.recordBuffer(id);
+    const rec = this.ci(id, C_REC_OFFSET);
+    return [buf, recNameStart(buf, rec) + recNameLength(buf, rec), n];
   }
 
   /**
@@ -361,12 +481,12 @@ export class NodeStore {
    */
   private writeRecord(id: number, path: string, start: number, nameBytes: Buffer | null, nameLen: number, data: string | null): void {
     const inline = data !== null && data.length <= INLINE_DATA_MAX;
-    const size = REC_HEADER + nameLen + (inline ? data.length : 0);
+    const size = headerSize(nameLen) + nameLen + (inline ? data.length : 0);
     this.allocate(size);
     const chunk = this.allocChunk;
     const off = this.allocOffset;
     const buf = (this.chunks[chunk] as Chunk).buf;
-    const nameAt = off + REC_HEADER;
+    const nameAt = off + headerSize(nameLen);
     if (nameBytes === null) for (let k = 0; k < nameLen; k++) buf[nameAt + k] = path.charCodeAt(start + k);
     else nameBytes.copy(buf, nameAt, 0, nameLen);
     this.finishRecord(id, chunk, off, nameLen, data, inline);
@@ -376,17 +496,21 @@ export class NodeStore {
   private finishRecord(id: number, chunk: number, off: number, nameLen: number, data: string | null, inline: boolean): void {
     const buf = (this.chunks[chunk] as Chunk).buf;
     buf.writeInt32LE(id, off);
-    buf.writeInt32LE(nameLen, off + 4);
-    buf.writeInt32LE(data === null ? DATA_NULL : inline ? data.length : DATA_SIDE, off + 8);
-    if (inline && data !== null && data.length > 0) latin1Write(buf, data, off + REC_HEADER + nameLen, data.length);
+    const shortName = nameLen < LONG_NAME ? nameLen : LONG_NAME;
+    buf[off + 4] = shortName & 0xff;
+    buf[off + 5] = shortName >>> 8;
+    if (nameLen >= LONG_NAME) buf.writeInt32LE(nameLen, off + REC_HEADER);
+    const stored = data === null ? STORED_NULL : inline ? data.length : STORED_SIDE;
+    buf[off + 6] = stored & 0xff;
+    buf[off + 7] = stored >>> 8;
+    if (inline && data !== null && data.length > 0) latin1Write(buf, data, off + headerSize(nameLen) + nameLen, data.length);
     if (data !== null && !inline) this.sideData.set(id, data);
-    this.setI(id, I_REC_CHUNK, chunk);
-    this.setI(id, I_REC_OFFSET, off);
+    this.setCI(id, C_REC_CHUNK, chunk);
+    this.setCI(id, C_REC_OFFSET, off);
   }
 
   private recordSize(id: number): number {
-    const n = this.rawDataLength(id);
-    return REC_HEADER + this.nameLength(id) + (n > 0 ? n : 0);
+    return recSize(this.recordBuffer(id), this.ci(id, C_REC_OFFSET));
   }
 
   setData(id: number, data: string | null): void {
@@ -396,14 +520,15 @@ export class NodeStore {
     // name is read after the new space is taken.
     const inline = data !== null && data.length <= INLINE_DATA_MAX;
     const nameLen = this.nameLength(id);
-    const size = REC_HEADER + nameLen + (inline ? data.length : 0);
+    const size = headerSize(nameLen) + nameLen + (inline ? data.length : 0);
     this.allocate(size);
     const chunk = this.allocChunk;
     const off = this.allocOffset;
-    const oldChunk = this.i(id, I_REC_CHUNK);
-    const oldOff = this.i(id, I_REC_OFFSET);
+    const oldChunk = this.ci(id, C_REC_CHUNK);
+    const oldOff = this.ci(id, C_REC_OFFSET);
     const oldSize = this.recordSize(id);
-    copyBytes((this.chunks[oldChunk] as Chunk).buf, oldOff + REC_HEADER, (this.chunks[chunk] as Chunk).buf, off + REC_HEADER, nameLen);
+    const oldBuf = (this.chunks[oldChunk] as Chunk).buf;
+    copyBytes(oldBuf, recNameStart(oldBuf, oldOff), (this.chunks[chunk] as Chunk).buf, off + headerSize(nameLen), nameLen);
     this.finishRecord(id, chunk, off, nameLen, data, inline);
     this.freeRecord(oldChunk, oldSize);
   }
@@ -500,13 +625,12 @@ export class NodeStore {
     let off = 0;
     while (off < c.used && c.live > 0) {
       const id = c.buf.readInt32LE(off);
-      const n = c.buf.readInt32LE(off + 8);
-      const size = REC_HEADER + c.buf.readInt32LE(off + 4) + (n > 0 ? n : 0);
-      if (id < this.allocated && this.i(id, I_REC_CHUNK) === slot && this.i(id, I_REC_OFFSET) === off) {
+      const size = recSize(c.buf, off);
+      if (id < this.allocated && this.ci(id, C_REC_CHUNK) === slot && this.ci(id, C_REC_OFFSET) === off) {
         this.allocate(size);
         copyBytes(c.buf, off, (this.chunks[this.allocChunk] as Chunk).buf, this.allocOffset, size);
-        this.setI(id, I_REC_CHUNK, this.allocChunk);
-        this.setI(id, I_REC_OFFSET, this.allocOffset);
+        this.setCI(id, C_REC_CHUNK, this.allocChunk);
+        this.setCI(id, C_REC_OFFSET, this.allocOffset);
         c.live -= size;
         this.liveBytes -= size;
       }
@@ -525,32 +649,25 @@ export class NodeStore {
     if (reused !== undefined) return reused;
     const id = this.allocated++;
     if (id >>> PAGE_BITS >= this.f64Pages.length) {
-      this.f64Pages.push(new Float64Array(PAGE_NODES * F_COUNT));
-      this.i32Pages.push(new Int32Array(PAGE_NODES * I_COUNT));
+      this.f64Pages.push(new Float64Array(PAGE_NODES * CORE_F_COUNT));
+      this.i32Pages.push(new Int32Array(PAGE_NODES * CORE_I_COUNT));
     }
     return id;
   }
 
   private initNode(id: number, parent: number, path: string, start: number, nameBytes: Buffer | null, nameLen: number, zxid: number, data: string | null, aclIndex: number, kind: NodeKindValue, timeMs: number, owner: bigint): void {
     const f = this.f64Pages[id >>> PAGE_BITS] as Float64Array;
-    const fb = (id & PAGE_MASK) * F_COUNT;
+    const fb = (id & PAGE_MASK) * CORE_F_COUNT;
     f[fb + F_CZXID] = zxid;
-    f[fb + F_MZXID] = zxid;
-    f[fb + F_PZXID] = zxid;
     f[fb + F_CTIME] = timeMs;
-    f[fb + F_MTIME] = timeMs;
     const i = this.i32Pages[id >>> PAGE_BITS] as Int32Array;
-    const ib = (id & PAGE_MASK) * I_COUNT;
-    i[ib + I_VERSION] = 0;
-    i[ib + I_CHILD_CREATES] = 0;
-    i[ib + I_AVERSION] = 0;
-    i[ib + I_NUM_CHILDREN] = 0;
-    i[ib + I_ACL_KIND] = (aclIndex << 2) | kind;
-    i[ib + I_PARENT] = parent;
-    i[ib + I_FIRST_CHILD] = NONE;
-    i[ib + I_NEXT] = NONE;
-    i[ib + I_PREV] = NONE;
-    i[ib + I_HASH_NEXT] = NONE;
+    const ib = (id & PAGE_MASK) * CORE_I_COUNT;
+    i[ib + C_ACL_KIND] = (aclIndex << 2) | kind;
+    i[ib + C_PARENT] = parent;
+    i[ib + C_NEXT] = NONE;
+    i[ib + C_PREV] = NONE;
+    i[ib + C_HASH_NEXT] = NONE;
+    i[ib + C_EXTRA] = NONE;
     this.writeRecord(id, path, start, nameBytes, nameLen, data);
     if (owner !== 0n) this.owners.set(id, owner);
     this.count++;
@@ -619,12 +736,12 @@ export class NodeStore {
   /** The child of parent in hash's bucket named path[start, end) (ASCII) or nameBytes. */
   private findInBucket(hash: number, parent: number, path: string, start: number, end: number, nameBytes: Buffer | null): number {
     const len = nameBytes === null ? end - start : nameBytes.length;
-    for (let x = this.buckets[hash & this.bucketMask] as number; x !== NONE; x = this.i(x, I_HASH_NEXT)) {
-      if (this.i(x, I_HASH) !== hash || this.i(x, I_PARENT) !== parent) continue;
-      const off = this.i(x, I_REC_OFFSET);
+    for (let x = this.buckets[hash & this.bucketMask] as number; x !== NONE; x = this.ci(x, C_HASH_NEXT)) {
+      if (this.ci(x, C_PARENT) !== parent) continue;
+      const off = this.ci(x, C_REC_OFFSET);
       const buf = this.recordBuffer(x);
-      if (buf.readInt32LE(off + 4) !== len) continue;
-      const base = off + REC_HEADER;
+      if (recNameLength(buf, off) !== len) continue;
+      const base = recNameStart(buf, off);
       if (nameBytes !== null) {
         if (buf.compare(nameBytes, 0, len, base, base + len) === 0) return x;
         continue;
@@ -637,29 +754,39 @@ export class NodeStore {
   }
 
   private indexAdd(id: number, hash: number): void {
-    this.setI(id, I_HASH, hash);
     if (this.count > this.buckets.length) this.growIndex();
     const b = hash & this.bucketMask;
-    this.setI(id, I_HASH_NEXT, this.buckets[b] as number);
+    this.setCI(id, C_HASH_NEXT, this.buckets[b] as number);
     this.buckets[b] = id;
   }
 
   private indexRemove(id: number): void {
-    const b = this.i(id, I_HASH) & this.bucketMask;
+    const b = this.hashOf(id) & this.bucketMask;
     let x = this.buckets[b] as number;
     if (x === id) {
-      this.buckets[b] = this.i(id, I_HASH_NEXT);
+      this.buckets[b] = this.ci(id, C_HASH_NEXT);
       return;
     }
     while (x !== NONE) {
-      const next = this.i(x, I_HASH_NEXT);
+      const next = this.ci(x, C_HASH_NEXT);
       if (next === id) {
-        this.setI(x, I_HASH_NEXT, this.i(id, I_HASH_NEXT));
+        this.setCI(x, C_HASH_NEXT, this.ci(id, C_HASH_NEXT));
         return;
       }
       x = next;
     }
     throw new TreeInvariantError(`node ${id} is missing from the path index`);
+  }
+
+  /** The index hash of a node, from its parent and the name in its record (not stored: 4 bytes a node). */
+  private hashOf(id: number): number {
+    const off = this.ci(id, C_REC_OFFSET);
+    const buf = this.recordBuffer(id);
+    const start = recNameStart(buf, off);
+    const end = start + recNameLength(buf, off);
+    let h = hashStart(this.ci(id, C_PARENT));
+    for (let k = start; k < end; k++) h = hashStep(h, buf[k] as number);
+    return hashFinish(h);
   }
 
   private growIndex(): void {
@@ -670,9 +797,9 @@ export class NodeStore {
     for (let b = 0; b < old.length; b++) {
       let x = old[b] as number;
       while (x !== NONE) {
-        const after = this.i(x, I_HASH_NEXT);
-        const nb = this.i(x, I_HASH) & mask;
-        this.setI(x, I_HASH_NEXT, next[nb] as number);
+        const after = this.ci(x, C_HASH_NEXT);
+        const nb = this.hashOf(x) & mask;
+        this.setCI(x, C_HASH_NEXT, next[nb] as number);
         next[nb] = x;
         x = after;
       }
@@ -706,17 +833,17 @@ export class NodeStore {
     this.touch(parent);
     const first = this.i(parent, I_FIRST_CHILD);
     if (first === NONE) {
-      this.setI(parent, I_FIRST_CHILD, id);
-      this.setI(id, I_PREV, id);
+      this.setXI(parent, I_FIRST_CHILD, id);
+      this.setCI(id, C_PREV, id);
     } else {
-      const last = this.i(first, I_PREV);
+      const last = this.ci(first, C_PREV);
       this.touch(last);
-      this.setI(last, I_NEXT, id);
-      this.setI(id, I_PREV, last);
+      this.setCI(last, C_NEXT, id);
+      this.setCI(id, C_PREV, last);
       this.touch(first);
-      this.setI(first, I_PREV, id);
+      this.setCI(first, C_PREV, id);
     }
-    this.setI(parent, I_NUM_CHILDREN, this.i(parent, I_NUM_CHILDREN) + 1);
+    this.setXI(parent, I_NUM_CHILDREN, this.i(parent, I_NUM_CHILDREN) + 1);
     return id;
   }
 
@@ -725,29 +852,36 @@ export class NodeStore {
     if (this.i(id, I_NUM_CHILDREN) !== 0) throw new TreeInvariantError(`delete of node ${id} with children`);
     // Its id may be reused by another node.
     if (id === this.lastParent) this.forgetLastParent();
-    const parent = this.i(id, I_PARENT);
+    const parent = this.ci(id, C_PARENT);
     this.indexRemove(id);
     this.touch(id);
     this.touch(parent);
     const first = this.i(parent, I_FIRST_CHILD);
-    const next = this.i(id, I_NEXT);
-    const prev = this.i(id, I_PREV);
+    const next = this.ci(id, C_NEXT);
+    const prev = this.ci(id, C_PREV);
     if (id === first) {
-      this.setI(parent, I_FIRST_CHILD, next);
+      this.setXI(parent, I_FIRST_CHILD, next);
       if (next !== NONE) {
         this.touch(next);
-        this.setI(next, I_PREV, prev);
+        this.setCI(next, C_PREV, prev);
       }
     } else {
       this.touch(prev);
-      this.setI(prev, I_NEXT, next);
+      this.setCI(prev, C_NEXT, next);
       const after = next !== NONE ? next : first;
       this.touch(after);
-      this.setI(after, I_PREV, prev);
+      this.setCI(after, C_PREV, prev);
     }
-    this.setI(parent, I_NUM_CHILDREN, this.i(parent, I_NUM_CHILDREN) - 1);
-    this.freeRecord(this.i(id, I_REC_CHUNK), this.recordSize(id));
-    this.setI(id, I_REC_CHUNK, NONE);
+    this.setXI(parent, I_NUM_CHILDREN, this.i(parent, I_NUM_CHILDREN) - 1);
+    this.freeRecord(this.ci(id, C_REC_CHUNK), this.recordSize(id));
+    this.setCI(id, C_REC_CHUNK, NONE);
+    // Safe to reuse at once, even during a snapshot: the node's values were saved by touch().
+    const x = this.ci(id, C_EXTRA);
+    if (x !== NONE) {
+      this.freeExtras.push(x);
+      this.extrasLive--;
+      this.setCI(id, C_EXTRA, NONE);
+    }
     this.owners.delete(id);
     this.sideData.delete(id);
     this.childrenCache.delete(id);
@@ -762,11 +896,10 @@ export class NodeStore {
   private touch(id: number): void {
     const frozen = this.frozen;
     if (frozen === null || id >= this.frozenLimit || frozen.has(id)) return;
-    const fb = (id & PAGE_MASK) * F_COUNT;
-    const ib = (id & PAGE_MASK) * I_COUNT;
     frozen.set(id, {
-      f: copyOut(this.f64Pages[id >>> PAGE_BITS] as Float64Array, fb, F_COUNT),
-      i: copyOut(this.i32Pages[id >>> PAGE_BITS] as Int32Array, ib, I_COUNT),
+      core: copyOut(this.i32Pages[id >>> PAGE_BITS] as Int32Array, (id & PAGE_MASK) * CORE_I_COUNT, CORE_I_COUNT),
+      f: [this.f(id, 0), this.f(id, 1), this.f(id, 2), this.f(id, 3), this.f(id, 4)],
+      i: [this.i(id, 0), this.i(id, 1), this.i(id, 2), this.i(id, 3), this.i(id, 4)],
       owner: this.owners.get(id),
       side: this.sideData.get(id),
     });
@@ -789,7 +922,12 @@ export class NodeStore {
     for (let k = 0; k < frees.length; k += 2) this.freeRecord(frees[k] as number, frees[k + 1] as number);
   }
 
-  /** For FrozenView: a node's int32 field as frozen. */
+  /** For FrozenView: a node's C_* field as frozen. */
+  frozenCore(saved: SavedNode | undefined, id: number, field: number): number {
+    return saved === undefined ? this.ci(id, field) : (saved.core[field] as number);
+  }
+
+  /** For FrozenView: a node's I_* field as frozen. */
   frozenI(saved: SavedNode | undefined, id: number, field: number): number {
     return saved === undefined ? this.i(id, field) : (saved.i[field] as number);
   }
@@ -807,8 +945,8 @@ export class NodeStore {
   }
 
   frozenRecord(saved: SavedNode | undefined, id: number): [Buffer, number] {
-    const chunk = this.frozenI(saved, id, I_REC_CHUNK);
-    return [(this.chunks[chunk] as Chunk).buf, this.frozenI(saved, id, I_REC_OFFSET)];
+    const chunk = this.frozenCore(saved, id, C_REC_CHUNK);
+    return [(this.chunks[chunk] as Chunk).buf, this.frozenCore(saved, id, C_REC_OFFSET)];
   }
 
   aclAt(index: number): ACL[] {
@@ -816,8 +954,8 @@ export class NodeStore {
   }
 
   /** What the store holds, for tests. */
-  stats(): { nodes: number; arenaLiveBytes: number; arenaCapacityBytes: number; evacuations: number } {
-    return { nodes: this.count, arenaLiveBytes: this.liveBytes, arenaCapacityBytes: this.capacityBytes, evacuations: this.evacuations };
+  stats(): { nodes: number; extraSlots: number; arenaLiveBytes: number; arenaCapacityBytes: number; evacuations: number } {
+    return { nodes: this.count, extraSlots: this.extrasLive, arenaLiveBytes: this.liveBytes, arenaCapacityBytes: this.capacityBytes, evacuations: this.evacuations };
   }
 }
 
@@ -858,13 +996,13 @@ export class FrozenView {
     private readonly saved: Map<number, SavedNode>,
   ) {}
 
-  private ival(id: number, field: number): number {
-    return this.store.frozenI(this.saved.get(id), id, field);
+  private core(id: number, field: number): number {
+    return this.store.frozenCore(this.saved.get(id), id, field);
   }
 
   private nameOf(id: number): string {
     const [buf, off] = this.store.frozenRecord(this.saved.get(id), id);
-    return buf.toString('utf8', off + REC_HEADER, off + REC_HEADER + buf.readInt32LE(off + 4));
+    return recName(buf, off);
   }
 
   /** The next node in depth-first order, null after the last. */
@@ -876,17 +1014,17 @@ export class FrozenView {
       return this.read(ROOT, '/');
     }
     let id = this.current;
-    const child = this.ival(id, I_FIRST_CHILD);
+    const child = this.store.frozenI(this.saved.get(id), id, I_FIRST_CHILD);
     if (child !== NONE) return this.enter(child);
     for (;;) {
       if (id === ROOT) {
         this.done = true;
         return null;
       }
-      const sibling = this.ival(id, I_NEXT);
+      const sibling = this.core(id, C_NEXT);
       this.paths.pop();
       if (sibling !== NONE) return this.enter(sibling);
-      id = this.ival(id, I_PARENT);
+      id = this.core(id, C_PARENT);
       this.current = id;
     }
   }
@@ -904,12 +1042,11 @@ export class FrozenView {
     const s = this.saved.get(id);
     const st = this.store;
     const [buf, off] = st.frozenRecord(s, id);
-    const nameLen = buf.readInt32LE(off + 4);
-    const n = buf.readInt32LE(off + 8);
-    const aclKind = st.frozenI(s, id, I_ACL_KIND);
+    const n = recDataLength(buf, off);
+    const aclKind = st.frozenCore(s, id, C_ACL_KIND);
     return {
       path,
-      inline: n >= 0 ? [buf, off + REC_HEADER + nameLen, n] : null,
+      inline: n >= 0 ? [buf, recNameStart(buf, off) + recNameLength(buf, off), n] : null,
       side: n === DATA_SIDE ? (st.frozenSide(s, id) ?? null) : null,
       acl: st.aclAt(aclKind >> 2),
       czxid: st.frozenF(s, id, F_CZXID),

@@ -57,6 +57,30 @@ function restore(bytes: Buffer): DataTree {
   return t;
 }
 
+/** What a node's stat must read, kept beside the tree. */
+interface ModelStat {
+  czxid: number;
+  mzxid: number;
+  pzxid: number;
+  ctime: number;
+  mtime: number;
+  version: number;
+  childCreates: number;
+  aversion: number;
+  numChildren: number;
+}
+
+function parentPath(path: string): string {
+  const cut = path.lastIndexOf('/');
+  return cut === 0 ? '/' : path.slice(0, cut);
+}
+
+function statNow(d: Driver, path: string): ModelStat | undefined {
+  const n = d.tree.get(path);
+  if (n === undefined) return undefined;
+  return { czxid: n.czxid, mzxid: n.mzxid, pzxid: n.pzxid, ctime: n.ctime, mtime: n.mtime, version: n.version, childCreates: n.childCreates, aversion: n.aversion, numChildren: n.numChildren };
+}
+
 const NAMES = ['a', 'b', 'node-7', 'zä', 'ключ', '日本', 'x'.repeat(40), 'c-1', 'c-2'];
 
 function randomValue(rnd: () => number): string | null {
@@ -74,6 +98,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     // values over a quarter chunk get chunks of their own.
     const d = new Driver({ chunkBytes: 16384, slackBytes: 0 });
     const paths: string[] = ['/'];
+    const model = new Map<string, ModelStat>([['/', statNow(d, '/') as ModelStat]]);
     let open: { frozen: ReturnType<DataTree['beginSnapshot']>; expected: string[] } | null = null;
     let snapshots = 0;
     for (let step = 0; step < 3000; step++) {
@@ -85,18 +110,33 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         if (d.tree.get(path) !== undefined || path.startsWith('/zookeeper')) continue;
         d.create(path, randomValue(rnd));
         paths.push(path);
+        const z = d.zxid;
+        model.set(path, { czxid: z, mzxid: z, pzxid: z, ctime: z, mtime: z, version: 0, childCreates: 0, aversion: 0, numChildren: 0 });
+        const up = model.get(parent) as ModelStat;
+        up.childCreates++;
+        up.numChildren++;
+        up.pzxid = z;
       } else if (r < 0.7) {
         const i = 1 + Math.floor(rnd() * (paths.length - 1));
         const path = paths[i] as string;
         if ((d.tree.get(path)?.numChildren ?? 1) > 0) continue;
         d.apply({ type: TxnType.delete, path });
         paths.splice(i, 1);
+        model.delete(path);
+        const up = model.get(parentPath(path)) as ModelStat;
+        up.numChildren--;
+        up.pzxid = d.zxid;
       } else if (r < 0.95) {
         const path = paths[Math.floor(rnd() * paths.length)] as string;
         d.apply({ type: TxnType.setData, path, data: randomValue(rnd) });
+        const m = model.get(path) as ModelStat;
+        m.version++;
+        m.mzxid = d.zxid;
+        m.mtime = d.zxid;
       } else if (r < 0.97) {
         const path = paths[Math.floor(rnd() * paths.length)] as string;
         d.apply({ type: TxnType.setACL, path, acl: rnd() < 0.5 ? [...READ_ACL_UNSAFE] : [...OPEN_ACL_UNSAFE] });
+        (model.get(path) as ModelStat).aversion++;
       } else if (open === null) {
         open = { frozen: d.tree.beginSnapshot(), expected: dump(d.tree) };
       } else {
@@ -116,7 +156,7 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
     frozen.end();
     t.deepEqual(dump(restore(bytes)), dump(d.tree));
     t.is(d.tree.nodeCount, paths.length + 3, 'the model paths plus the three /zookeeper nodes');
-    for (const p of paths) t.not(d.tree.get(p), undefined, p);
+    for (const p of paths) t.deepEqual(statNow(d, p), model.get(p), p);
     t.is(d.tree.get('/nope/x'), undefined);
   });
 }
@@ -192,4 +232,50 @@ test('a lookup never finds a node through a parent that was deleted and whose id
   t.is(d.tree.get('/b/x')?.dataLatin1, 'bx');
   t.is(d.tree.get('/c/x'), undefined);
   t.is(d.tree.get('/b/x')?.dataLatin1, 'bx');
+});
+
+test('a node gets an extra slot only once it changes or has children, and gives it back when deleted', (t) => {
+  const d = new Driver();
+  const base = d.tree.store.stats().extraSlots;
+  d.create('/p', null);
+  for (let i = 0; i < 1000; i++) d.create(`/p/c-${i}`, 'v');
+  t.is(d.tree.store.stats().extraSlots, base + 1, 'the parent only');
+  const created = d.tree.get('/p/c-7');
+  t.is(created?.mzxid, created?.czxid);
+  t.is(created?.pzxid, created?.czxid);
+  t.is(created?.mtime, created?.ctime);
+  d.apply({ type: TxnType.setData, path: '/p/c-7', data: 'w' });
+  d.apply({ type: TxnType.setACL, path: '/p/c-8', acl: [...READ_ACL_UNSAFE] });
+  d.create('/p/c-9/child', null);
+  t.is(d.tree.store.stats().extraSlots, base + 4);
+  t.is(d.tree.get('/p/c-7')?.version, 1);
+  t.is(d.tree.get('/p/c-7')?.mzxid, d.zxid - 2);
+  t.is(d.tree.get('/p/c-9')?.pzxid, d.zxid);
+  t.is(d.tree.get('/p/c-9')?.mzxid, d.tree.get('/p/c-9')?.czxid);
+  for (const path of ['/p/c-9/child', '/p/c-9', '/p/c-8', '/p/c-7']) d.apply({ type: TxnType.delete, path });
+  t.is(d.tree.store.stats().extraSlots, base + 1);
+  // A freed slot is handed to the next node that needs one with the values it reads as.
+  d.create('/p/c-1/under', null);
+  t.is(d.tree.get('/p/c-1')?.version, 0);
+  t.is(d.tree.get('/p/c-1')?.numChildren, 1);
+  t.is(d.tree.get('/p/c-1')?.mtime, d.tree.get('/p/c-1')?.ctime);
+});
+
+test('names of 65,535 bytes and more (a longer record header) survive value changes, compaction and a snapshot', (t) => {
+  const d = new Driver({ chunkBytes: 16384, slackBytes: 0 });
+  const names = ['a'.repeat(65534), 'b'.repeat(65535), 'c'.repeat(70000), 'ü'.repeat(33000)];
+  d.create('/p', null);
+  for (const [i, name] of names.entries()) d.create(`/p/${name}`, `v${i}`);
+  for (let round = 0; round < 20; round++) for (const name of names) d.apply({ type: TxnType.setData, path: `/p/${name}`, data: 'x'.repeat(100 + round) });
+  for (const name of names) {
+    t.is(d.tree.get(`/p/${name}`)?.dataLatin1, 'x'.repeat(119));
+  }
+  t.deepEqual(d.tree.get('/p')?.childNames(), names);
+  const frozen = d.tree.beginSnapshot();
+  const bytes = snapshotBytes(d.tree, frozen, 3);
+  frozen.end();
+  t.deepEqual(dump(restore(bytes)), dump(d.tree));
+  d.apply({ type: TxnType.delete, path: `/p/${names[2] as string}` });
+  t.is(d.tree.get(`/p/${names[2] as string}`), undefined);
+  t.deepEqual(d.tree.get('/p')?.childNames(), [names[0], names[1], names[3]]);
 });
