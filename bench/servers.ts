@@ -150,12 +150,32 @@ function zookeeperArgs(dir: string, cfgPath: string, mainClass: string, tuned: T
   ];
 }
 
-/** `node dist/zooraft.mjs start <startArgs>`, with BENCH_ZOORAFT_NODE_ARGS / BENCH_ZOORAFT_ARGS added. */
+/**
+ * `node <the bundle's own node flags> dist/zooraft.mjs start <startArgs>`: zooraft runs as its
+ * `#!/usr/bin/env -S node <flags>` line runs it for users, plus BENCH_ZOORAFT_NODE_ARGS /
+ * BENCH_ZOORAFT_ARGS.
+ */
 function zooraftArgs(startArgs: string[]): string[] {
   // BENCH_ZOORAFT_NODE_ARGS: extra node flags for zooraft, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof";
   // BENCH_ZOORAFT_ARGS: extra `zooraft start` options, e.g. "--low-memory".
   const words = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((a) => a !== '');
-  return [...words('BENCH_ZOORAFT_NODE_ARGS'), ZOORAFT_CLI, 'start', ...startArgs, ...words('BENCH_ZOORAFT_ARGS')];
+  return [...bundleNodeFlags(), ...words('BENCH_ZOORAFT_NODE_ARGS'), ZOORAFT_CLI, 'start', ...startArgs, ...words('BENCH_ZOORAFT_ARGS')];
+}
+
+/** The node flags on the bundle's first line (`#!/usr/bin/env -S node --flag ...`). */
+export function bundleNodeFlags(): string[] {
+  const fd = fs.openSync(ZOORAFT_CLI, 'r');
+  try {
+    const head = Buffer.alloc(512);
+    const n = fs.readSync(fd, head, 0, head.length, 0);
+    const line = head.toString('utf8', 0, n).split('\n')[0] ?? '';
+    const words = line.replace(/^#!/, '').trim().split(/\s+/);
+    const at = words.indexOf('node');
+    if (at < 0) throw new Error(`${ZOORAFT_CLI} does not start with a #! line that runs node: ${line}`);
+    return words.slice(at + 1);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Spawns the server with stdout and stderr appended to <dir>/server.log. */

@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8 --v8-pool-size=1 --heap-growing-percent=20
+// Node's memory settings above: the znodes live outside the V8 heap, which holds only a few MiB
+// of live objects, so a young generation capped at 2 x 8 MiB, one V8 helper thread and a heap
+// that grows 20 % past what is live (not 2-4x) keep 30-60 MiB of RSS that the defaults would
+// take under load, at no measured throughput cost (bench/README.md, "Node's flags").
 // The `zooraft` command: `start` runs a server from a zoo.cfg and/or flags; `four-letter` asks a
 // running server (or a real ZooKeeper) a four-letter word, like `echo ruok | nc host 2181`.
 // Exit codes: 0 clean stop, 1 start-up or runtime failure, 2 bad configuration or usage.
