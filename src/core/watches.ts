@@ -37,7 +37,16 @@ function remove(table: WatchTable, path: string, w: Watcher): boolean {
   return true;
 }
 
+/** How one trigger's event reaches its watchers (the server batches big fan-outs). */
+export type DeliverAll = (watchers: readonly Watcher[], type: number, path: string) => void;
+
+function deliverEach(watchers: readonly Watcher[], type: number, path: string): void {
+  for (const w of watchers) w.deliver(type, path);
+}
+
 export class WatchManager {
+  constructor(private readonly deliverAll: DeliverAll = deliverEach) {}
+
   readonly data: WatchTable = new Map();
   readonly child: WatchTable = new Map();
   /** Recursive watches anywhere? Saves the ancestor walk on every trigger when there are none. */
@@ -71,6 +80,7 @@ export class WatchManager {
   /** One event per watcher per trigger; one-shot watches are consumed, persistent ones stay. */
   trigger(path: string, type: number, acl: readonly ACL[]): void {
     const notified = new Set<Watcher>();
+    const targets: Watcher[] = [];
     const fireTable = (table: WatchTable, p: string, onlyRecursive: boolean): void => {
       const entries = table.get(p);
       if (entries === undefined) return;
@@ -82,24 +92,25 @@ export class WatchManager {
         if (!notified.has(w)) {
           notified.add(w);
           // The watch is used up either way, as in ZooKeeper; only the event is withheld.
-          if (w.mayRead(acl)) w.deliver(type, path);
+          if (w.mayRead(acl)) targets.push(w);
         }
       }
       if (entries.size === 0) table.delete(p);
     };
     if (type === EventType.NodeChildrenChanged) {
       fireTable(this.child, path, false);
-      return;
-    }
-    fireTable(this.data, path, false);
-    if (type === EventType.NodeDeleted) fireTable(this.child, path, false);
-    if (this.recursiveCount > 0 && path !== '/') {
-      // Recursive watches on any ancestor hear about the node, with the node's own path.
-      for (let p = parentOf(path); ; p = parentOf(p)) {
-        fireTable(this.data, p, true);
-        if (p === '/') break;
+    } else {
+      fireTable(this.data, path, false);
+      if (type === EventType.NodeDeleted) fireTable(this.child, path, false);
+      if (this.recursiveCount > 0 && path !== '/') {
+        // Recursive watches on any ancestor hear about the node, with the node's own path.
+        for (let p = parentOf(path); ; p = parentOf(p)) {
+          fireTable(this.data, p, true);
+          if (p === '/') break;
+        }
       }
     }
+    if (targets.length > 0) this.deliverAll(targets, type, path);
   }
 
   /** checkWatches (dryRun) / removeWatches for one connection: true if anything matched. */

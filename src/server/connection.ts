@@ -2,6 +2,7 @@
 // replies in request order (clients drop the connection on an out-of-order xid) and makes a
 // read wait for this session's earlier writes (read-your-writes). Watch events bypass the
 // pipeline: they are written the moment their txn applies, so they precede any later reply.
+import fs from 'node:fs';
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import {
@@ -25,6 +26,8 @@ import { clientIpId, hasPermission } from '../core/acl.js';
 import type { Watcher } from '../core/watches.js';
 import type { ReadContext, ReadResult, SplitBody } from './handlers/read.js';
 import type { ZkServer } from './server.js';
+import { FANOUT_MAX_FRAME, FANOUT_MIN_TARGETS } from './fanout-writer.js';
+import type { FanoutWriter } from './fanout-writer.js';
 import { addLatency, freshTraffic } from './traffic.js';
 import type { TrafficCounters } from './traffic.js';
 
@@ -420,8 +423,52 @@ export class ClientConnection implements Watcher {
   deliver(type: number, path: string): void {
     if (this.state !== 'established') return;
     this.send(notificationFrame(type, path));
+    this.countEvent();
+  }
+
+  private countEvent(): void {
     this.stats.packetsSent++;
     this.server.counters.packetsSent++;
+  }
+
+  /**
+   * The socket's fd when an event may be written to it at once, from any thread, without
+   * passing output queued before it (here, in the stream or in libuv); -1 otherwise.
+   * (A TLS socket, once there is one, must never qualify: its fd carries encrypted bytes.)
+   */
+  directWriteFd(): number {
+    if (this.state !== 'established' || this.sendScheduled || this.pendingOut.length > 0 || this.endAfterSend) return -1;
+    const s = this.socket;
+    if (s.destroyed || !s.writable || s.writableLength > 0 || s.writableCorked > 0) return -1;
+    const fd = (s as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+    return typeof fd === 'number' && fd >= 0 ? fd : -1;
+  }
+
+  /**
+   * deliver() for a fan-out: written at once, straight to the fd, when nothing is queued before
+   * it (a plain write(2) costs a fraction of a stream write's bookkeeping).
+   */
+  deliverNow(frame: Buffer): void {
+    if (this.state !== 'established') return;
+    const fd = this.directWriteFd();
+    if (fd < 0) {
+      this.send(frame);
+      this.countEvent();
+      return;
+    }
+    let written: number;
+    try {
+      written = fs.writeSync(fd, frame);
+    } catch (e) {
+      written = (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 0 : -1;
+    }
+    this.directWriteDone(frame, written);
+  }
+
+  /** After the fan-out helper wrote `written` bytes of frame to this socket (0 or -1: none). */
+  directWriteDone(frame: Buffer, written: number): void {
+    if (written < frame.length) this.send(written > 0 ? frame.subarray(written) : frame);
+    this.countEvent();
   }
 
   /**
@@ -497,6 +544,51 @@ function freshStats(): ConnectionStats {
  * every watcher: encode it once and share the buffer (watch fan-out to thousands of sessions).
  */
 let lastNotification: { type: number; path: string; bytes: Buffer } | null = null;
+
+/**
+ * One event to many watchers. With the fan-out helper up and enough watchers, a share of the
+ * sockets is written by the helper thread while this thread writes the rest (fanout-writer.ts).
+ */
+export function deliverToMany(targets: readonly Watcher[], type: number, path: string, writer: FanoutWriter | null): void {
+  if (writer === null || !writer.available || targets.length < FANOUT_MIN_TARGETS) {
+    for (const w of targets) w.deliver(type, path);
+    return;
+  }
+  const frame = notificationFrame(type, path);
+  if (frame.length > FANOUT_MAX_FRAME) {
+    for (const w of targets) w.deliver(type, path);
+    return;
+  }
+  const slots = writer.fdSlots;
+  const share = writer.helperShare;
+  let credit = 0;
+  let i = 0;
+  while (i < targets.length) {
+    const here: ClientConnection[] = [];
+    const helper: ClientConnection[] = [];
+    for (; i < targets.length && helper.length < writer.batchSize; i++) {
+      const w = targets[i] as Watcher;
+      if (!(w instanceof ClientConnection)) {
+        w.deliver(type, path);
+        continue;
+      }
+      credit += share;
+      const fd = credit >= 1 ? w.directWriteFd() : -1;
+      if (fd >= 0) {
+        credit -= 1;
+        slots[helper.length] = fd;
+        helper.push(w);
+      } else {
+        here.push(w);
+      }
+    }
+    const written = writer.writeAll(helper.length, frame, () => {
+      for (const c of here) c.deliverNow(frame);
+      return here.length;
+    });
+    for (let k = 0; k < helper.length; k++) (helper[k] as ClientConnection).directWriteDone(frame, written[k] as number);
+  }
+}
 
 function notificationFrame(type: number, path: string): Buffer {
   if (lastNotification !== null && lastNotification.type === type && lastNotification.path === path) return lastNotification.bytes;

@@ -23,7 +23,8 @@ import { NodeKind, TxnType } from '../core/txn.js';
 import type { TxnEntry } from '../core/txn.js';
 import type { Replica, ReplicaRole } from '../replica/replica.js';
 import type { Clock } from '../platform/clock.js';
-import { ClientConnection } from './connection.js';
+import { ClientConnection, deliverToMany } from './connection.js';
+import { FANOUT_MIN_TARGETS, FanoutWriter } from './fanout-writer.js';
 import { freshTraffic } from './traffic.js';
 import type { TrafficCounters } from './traffic.js';
 import * as reads from './handlers/read.js';
@@ -65,7 +66,9 @@ interface WriteOutcome {
 export class ZkServer {
   readonly config: ServerConfig;
   readonly replica: Replica;
-  readonly watches = new WatchManager();
+  readonly watches = new WatchManager((watchers, type, path) => deliverToMany(watchers, type, path, this.fanout));
+  /** Writes big watch fan-outs from a second thread; started once there are enough connections. */
+  private readonly fanout: FanoutWriter;
   readonly sessions: SessionTracker;
   readonly connections = new Set<ClientConnection>();
   readonly counters: ServerCounters = freshCounters();
@@ -90,6 +93,7 @@ export class ZkServer {
     this.replica = replica;
     this.clock = clock;
     this.log = log;
+    this.fanout = new FanoutWriter(log);
     this.startedAtMs = clock.nowMs();
     this.sessions = new SessionTracker(config.tickTimeMs, config.serverId, clock.nowMs());
     // Sessions recovered from disk get a full timeout to reconnect, as in ZooKeeper.
@@ -126,6 +130,7 @@ export class ZkServer {
     const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     for (const c of this.connections) c.destroy();
     await closed;
+    await this.fanout.close();
     await this.replica.close();
   }
 
@@ -141,6 +146,7 @@ export class ZkServer {
     this.perIp.set(ip, count);
     const conn = new ClientConnection(this.nextConnId++, socket, this, this.log);
     this.connections.add(conn);
+    if (this.connections.size >= FANOUT_MIN_TARGETS) this.fanout.start();
   }
 
   connectionClosed(conn: ClientConnection): void {
