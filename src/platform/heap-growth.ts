@@ -1,8 +1,8 @@
 // V8 lets the old generation grow to about twice the live data between full collections,
-// so a large tree costs about twice its size in RSS. Capping each step (V8's
-// --heap-growing-percent) trades CPU for memory, and on a small heap it only adds full
-// collections: with the cap always on, a 10,000-watcher fan-out round took ~25 % longer.
-// So the cap is switched on only once the heap holds more than `fromBytes`, checked once a
+// so a large heap costs about twice its size in RSS. Capping each step (V8's
+// --heap-growing-percent) trades CPU for memory. The zooraft command's #! line sets the cap for
+// the whole run; this is the fallback when the bundle is started as `node dist/zooraft.mjs`:
+// the cap is switched on only once the heap holds more than `fromBytes`, checked once a
 // second. V8 reads the flag when a full collection sets the next limit, and the limit in force
 // was set without the cap (letting the heap double once more), so switching it on also runs
 // one full collection: a single pause (~0.1 s at 256 MiB) instead of hundreds of MiB.
