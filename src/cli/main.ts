@@ -1,8 +1,8 @@
-#!/usr/bin/env -S node --v8-pool-size=1 --heap-growing-percent=20
+#!/usr/bin/env -S node --v8-pool-size=1 --heap-growing-percent=50
 // Node's memory settings above: the znodes live outside the V8 heap, which holds only a few MiB
-// of live objects, so one V8 helper thread and an old generation that grows 20 % past what is
-// live (not 2-4x) keep ~30 MiB of RSS that the defaults would take under load, at no measured
-// throughput cost (bench/README.md, "Node's flags").
+// of live objects, so one V8 helper thread and an old generation that grows 50 % past what is
+// live (V8 lets a small heap grow 2-4x) keep ~25 MiB of RSS that the defaults would take under
+// load, at no measured throughput cost (bench/README.md, "Node's flags").
 // The `zooraft` command: `start` runs a server from a zoo.cfg and/or flags; `four-letter` asks a
 // running server (or a real ZooKeeper) a four-letter word, like `echo ruok | nc host 2181`.
 // Exit codes: 0 clean stop, 1 start-up or runtime failure, 2 bad configuration or usage.
@@ -68,7 +68,7 @@ async function runStart(args: StartArgs): Promise<void> {
     const { config, warnings } = buildConfig({ ...cfg, overrides, overrideFlags, cwd: process.cwd() });
     log = createLogger();
     for (const warning of warnings) log.warn(warning);
-    // Run through its #! line, node caps the heap's growth at 20 % for the whole run. Started
+    // Run through its #! line, node caps the heap's growth at 50 % for the whole run. Started
     // some other way (`node dist/zooraft.mjs`), the heap gets a cap once it passes 128 MiB
     // (V8's default lets RSS reach about twice the live data): 50 %, --low-memory 20 %.
     const lowMemory = args['low-memory'] === true;
@@ -222,7 +222,7 @@ async function main(argv: string[]): Promise<void> {
       .option('data-log-dir', { type: 'string', describe: 'Separate directory for the write-ahead log (put it on a fast disk). zoo.cfg: dataLogDir. Default: the data dir.' })
       .option('tick-time', { type: 'string', describe: 'Base time unit in ms; session timeouts default to 2x..20x this. zoo.cfg: tickTime. Default: 2000.' })
       .option('four-letter-words', { type: 'string', describe: 'Comma-separated four-letter words to answer (ruok,srvr,stat,mntr,conf,envi,cons,isro,dump,wchs,wchc,wchp,dirs,crst,srst,gtmk,stmk), or * for all. zoo.cfg: 4lw.commands.whitelist. Default: srvr.' })
-      .option('low-memory', { type: 'boolean', describe: 'Only when started as `node dist/zooraft.mjs` rather than as zooraft (whose #! line already runs node with --heap-growing-percent=20): once the JavaScript heap passes 128 MiB, let it grow by at most 20% between full garbage collections (default 50%). Znodes and small values are kept outside this heap either way. Default: off.' })
+      .option('low-memory', { type: 'boolean', describe: 'Only when started as `node dist/zooraft.mjs` rather than as zooraft (whose #! line already runs node with --heap-growing-percent=50): once the JavaScript heap passes 128 MiB, let it grow by at most 20% between full garbage collections (default 50%). Znodes and small values are kept outside this heap either way. Default: off.' })
       .option('set', { type: 'string', array: true, requiresArg: true, describe: 'Any zoo.cfg key as key=value, repeatable: --set extendedTypesEnabled=true --set jute.maxbuffer=4194304. Overrides the file.' })
       .example('$0 start', 'standalone on 127.0.0.1:2181, data in ./data')
       .example('$0 start --config /etc/zookeeper/conf/zoo.cfg', 'use an existing ZooKeeper configuration')
