@@ -11,7 +11,7 @@ import { decodeSnapshot, encodeNodes, encodeSnapshotEnd, encodeSnapshotHeader } 
 import { NodeKind, TxnType } from '../../src/core/txn.js';
 import type { Txn } from '../../src/core/txn.js';
 import { INLINE_DATA_MAX } from '../../src/core/node-store.js';
-import type { ArenaOptions } from '../../src/core/node-store.js';
+import type { ArenaOptions, NodeFields } from '../../src/core/node-store.js';
 import { mulberry32 } from '../../src/platform/prng.js';
 
 class Driver {
@@ -58,17 +58,7 @@ function restore(bytes: Buffer): DataTree {
 }
 
 /** What a node's stat must read, kept beside the tree. */
-interface ModelStat {
-  czxid: number;
-  mzxid: number;
-  pzxid: number;
-  ctime: number;
-  mtime: number;
-  version: number;
-  childCreates: number;
-  aversion: number;
-  numChildren: number;
-}
+type ModelStat = Pick<NodeFields, 'czxid' | 'mzxid' | 'pzxid' | 'ctime' | 'mtime' | 'version' | 'childCreates' | 'aversion'> & { numChildren: number };
 
 function parentPath(path: string): string {
   const cut = path.lastIndexOf('/');
