@@ -79,6 +79,11 @@ export class WatchManager {
 
   /** One event per watcher per trigger; one-shot watches are consumed, persistent ones stay. */
   trigger(path: string, type: number, acl: readonly ACL[]): void {
+    // Most writes touch paths nobody watches: return before allocating anything.
+    if (this.recursiveCount === 0) {
+      const watched = type === EventType.NodeChildrenChanged ? this.child.has(path) : this.data.has(path) || (type === EventType.NodeDeleted && this.child.has(path));
+      if (!watched) return;
+    }
     const notified = new Set<Watcher>();
     const targets: Watcher[] = [];
     const fireTable = (table: WatchTable, p: string, onlyRecursive: boolean): void => {
