@@ -550,12 +550,8 @@ let lastNotification: { type: number; path: string; bytes: Buffer } | null = nul
  * sockets is written by the helper thread while this thread writes the rest (fanout-writer.ts).
  */
 export function deliverToMany(targets: readonly Watcher[], type: number, path: string, writer: FanoutWriter | null): void {
-  if (writer === null || !writer.available || targets.length < FANOUT_MIN_TARGETS) {
-    for (const w of targets) w.deliver(type, path);
-    return;
-  }
-  const frame = notificationFrame(type, path);
-  if (frame.length > FANOUT_MAX_FRAME) {
+  const frame = writer !== null && writer.available && targets.length >= FANOUT_MIN_TARGETS ? notificationFrame(type, path) : null;
+  if (writer === null || frame === null || frame.length > FANOUT_MAX_FRAME) {
     for (const w of targets) w.deliver(type, path);
     return;
   }
@@ -572,15 +568,23 @@ export function deliverToMany(targets: readonly Watcher[], type: number, path: s
         w.deliver(type, path);
         continue;
       }
+      // Every 1/share-th socket is the helper's, if it can take it.
       credit += share;
-      const fd = credit >= 1 ? w.directWriteFd() : -1;
-      if (fd >= 0) {
+      let fd = -1;
+      if (credit >= 1) {
         credit -= 1;
+        fd = w.directWriteFd();
+      }
+      if (fd >= 0) {
         slots[helper.length] = fd;
         helper.push(w);
       } else {
         here.push(w);
       }
+    }
+    if (helper.length === 0) {
+      for (const c of here) c.deliverNow(frame);
+      continue;
     }
     const written = writer.writeAll(helper.length, frame, () => {
       for (const c of here) c.deliverNow(frame);
