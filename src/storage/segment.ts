@@ -6,6 +6,8 @@
 //   records u32 payloadLength | u32 crc | u64 term | u64 index | payload
 //           crc = crc32c over the record with the crc field left out (length, term, index, payload)
 // All integers big-endian. Records in a segment have consecutive indexes starting at firstIndex.
+// Zero bytes may follow the last record up to the end of the file: padding written ahead of
+// the records (wal.ts). A scan ends where only zeros are left.
 import { crc32c } from './crc32c.js';
 import { REMEDY_RESTORE, StorageCorruptionError } from './errors.js';
 
@@ -138,12 +140,40 @@ export interface SegmentScan {
   lastTerm: number;
   /** Bytes that hold the header and valid records; the file is cut back to this on a torn tail. */
   validBytes: number;
-  torn: { offset: number; problem: string } | null;
+  /** `end`: one past the last non-zero byte of the damage (zero padding after it is not counted). */
+  torn: { offset: number; problem: string; end: number } | null;
 }
 
-function isAllZero(buf: Buffer, from: number): boolean {
-  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+const ZERO_CHUNK = Buffer.alloc(64 * 1024);
+
+/** Whether buf[from, to) holds only zero bytes (compared a chunk at a time). */
+function isAllZero(buf: Buffer, from: number, to = buf.length): boolean {
+  for (let at = from; at < to; at += ZERO_CHUNK.length) {
+    const n = Math.min(ZERO_CHUNK.length, to - at);
+    if (buf.compare(ZERO_CHUNK, 0, n, at, at + n) !== 0) return false;
+  }
   return true;
+}
+
+/**
+ * Zeros from `at` to the end are the log's padding (wal.ts), not damage: no record has index
+ * 0. A torn write followed by padding still has non-zero bytes, so it is not mistaken for it.
+ */
+function isPaddingAt(buf: Buffer, at: number): boolean {
+  if (buf.length - at >= RECORD_HEADER_BYTES && (buf.readUInt32BE(at + 16) !== 0 || buf.readUInt32BE(at + 20) !== 0)) return false;
+  return isAllZero(buf, at);
+}
+
+/** One past the last non-zero byte of buf at or after `from` (from itself if there is none). */
+function endOfNonZero(buf: Buffer, from: number): number {
+  let to = buf.length;
+  while (to > from) {
+    const start = Math.max(from, to - ZERO_CHUNK.length);
+    if (!isAllZero(buf, start, to)) break;
+    to = start;
+  }
+  while (to > from && buf[to - 1] === 0) to--;
+  return to;
 }
 
 function corrupt(code: 'WAL_FOREIGN_FILE' | 'WAL_UNSUPPORTED_VERSION' | 'WAL_BAD_HEADER' | 'WAL_BAD_RECORD' | 'WAL_INDEX_GAP', file: string, offset: number, problem: string, remedy = REMEDY_RESTORE): StorageCorruptionError {
@@ -182,12 +212,13 @@ function checkHeader(buf: Buffer, o: ScanOptions): number | null {
 export function scanSegment(buf: Buffer, o: ScanOptions): SegmentScan {
   const firstIndex = checkHeader(buf, o);
   if (firstIndex === null) {
-    return { firstIndex: o.nameIndex, lastIndex: o.nameIndex - 1, lastTerm: 0, validBytes: 0, torn: { offset: 0, problem: 'torn segment header' } };
+    return { firstIndex: o.nameIndex, lastIndex: o.nameIndex - 1, lastTerm: 0, validBytes: 0, torn: { offset: 0, problem: 'torn segment header', end: endOfNonZero(buf, 0) } };
   }
   let at = SEGMENT_HEADER_BYTES;
   let expected = firstIndex;
   let lastTerm = 0;
   while (at < buf.length) {
+    if (isPaddingAt(buf, at)) break;
     const r = checkRecord(buf, at, o.payloadBytesMax);
     if (!r.ok) {
       if (!o.isLast) throw corrupt('WAL_BAD_RECORD', o.file, at, `${r.problem} in a segment that is not the newest`);
@@ -195,7 +226,7 @@ export function scanSegment(buf: Buffer, o: ScanOptions): SegmentScan {
       if (next !== null) {
         throw corrupt('WAL_BAD_RECORD', o.file, at, `${r.problem} (index ${expected} expected), but a valid record with index ${next.index} follows at offset ${next.at}`);
       }
-      return { firstIndex, lastIndex: expected - 1, lastTerm, validBytes: at, torn: { offset: at, problem: r.problem } };
+      return { firstIndex, lastIndex: expected - 1, lastTerm, validBytes: at, torn: { offset: at, problem: r.problem, end: endOfNonZero(buf, at) } };
     }
     if (r.index !== expected) throw corrupt('WAL_INDEX_GAP', o.file, at, `record has index ${r.index} but ${expected} was expected`);
     o.onRecord?.(r.term, r.index, at, at + RECORD_HEADER_BYTES, r.end);

@@ -27,7 +27,10 @@ export interface SegmentInfo {
   firstIndex: number;
   lastIndex: number;
   lastTerm: number;
+  /** End of the last record. */
   sizeBytes: number;
+  /** Size of the file: more than sizeBytes when zero padding follows the last record (wal.ts). */
+  fileBytes: number;
 }
 
 export interface TornTail {
@@ -98,9 +101,10 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
         if (index > o.afterIndex) entries.push({ term, index, data: buf.subarray(payloadStart, payloadEnd) });
       },
     });
-    if (scan.torn !== null) tornTail = await cutTornTail(o, f.file, buf.length, scan);
+    if (scan.torn !== null) tornTail = await cutTornTail(o, f.file, scan);
     if (scan.lastIndex >= scan.firstIndex) {
-      segments.push({ file: f.file, firstIndex: scan.firstIndex, lastIndex: scan.lastIndex, lastTerm: scan.lastTerm, sizeBytes: scan.validBytes });
+      const fileBytes = scan.torn === null ? buf.length : scan.validBytes;
+      segments.push({ file: f.file, firstIndex: scan.firstIndex, lastIndex: scan.lastIndex, lastTerm: scan.lastTerm, sizeBytes: scan.validBytes, fileBytes });
     } else if (!isLast) {
       throw new StorageCorruptionError('WAL_BAD_HEADER', f.file, 0, 'segment holds no records but newer segments exist', REMEDY_RESTORE);
     } else if (scan.torn === null) {
@@ -113,9 +117,9 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
 }
 
 /** Truncates (or removes, when nothing valid is left) the newest segment at its torn tail. */
-async function cutTornTail(o: RecoverOptions, file: string, fileBytes: number, scan: SegmentScan): Promise<TornTail> {
-  const torn = scan.torn as { offset: number; problem: string };
-  const tail: TornTail = { file, offset: torn.offset, bytesDropped: fileBytes - scan.validBytes };
+async function cutTornTail(o: RecoverOptions, file: string, scan: SegmentScan): Promise<TornTail> {
+  const torn = scan.torn as { offset: number; problem: string; end: number };
+  const tail: TornTail = { file, offset: torn.offset, bytesDropped: torn.end - scan.validBytes };
   o.log.warn({ ...tail, problem: torn.problem },
     `write-ahead log ends in a torn record (a crash during an unacknowledged write): dropping ${tail.bytesDropped} bytes of ${file} from offset ${tail.offset}`);
   if (scan.lastIndex < scan.firstIndex) {

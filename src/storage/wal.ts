@@ -22,6 +22,15 @@ export type { LogEntry, TornTail } from './wal-recovery.js';
 export const SEGMENT_BYTES_MAX_DEFAULT = 64 * 1024 * 1024;
 /** One group commit writes at most this much, but always at least one whole append batch. */
 export const GROUP_BYTES_MAX = 16 * 1024 * 1024;
+/**
+ * The log file is padded with this many zeros ahead of its newest record. A group commit
+ * that writes inside zeros already on disk neither grows the file nor allocates blocks, so
+ * its fdatasync has no metadata to commit: ~30 % faster on ext4 here (0.11 against 0.16 ms
+ * median), with a slower fsync once per step when the padding is extended. ZooKeeper pads
+ * its log the same way (64 MiB, but as a hole, which still allocates blocks on each write).
+ * Groups larger than the step are not padded: their data costs more than the metadata.
+ */
+export const WAL_PAD_BYTES = 1024 * 1024;
 
 export interface WalOptions {
   /** Created if missing. */
@@ -30,6 +39,8 @@ export interface WalOptions {
   fsync: boolean;
   /** A new segment is started once the current one reaches this size; a segment may exceed it by one group commit. */
   segmentBytesMax?: number;
+  /** Zeros kept written ahead of the newest record (WAL_PAD_BYTES by default; 0 = none). */
+  padBytes?: number;
   log: Logger;
 }
 
@@ -77,6 +88,7 @@ export class WriteAheadLog {
   private readonly dir: string;
   private readonly fsync: boolean;
   private readonly segmentBytesMax: number;
+  private readonly padBytes: number;
   private readonly log: Logger;
   /** Oldest first; each holds at least one record. Only the newest is written to. */
   private readonly segments: SegmentInfo[];
@@ -95,6 +107,7 @@ export class WriteAheadLog {
     this.dir = opts.dir;
     this.fsync = opts.fsync;
     this.segmentBytesMax = segmentBytesMax;
+    this.padBytes = opts.padBytes ?? WAL_PAD_BYTES;
     this.log = opts.log;
     this.segments = segments;
     this.acceptedFirst = this.firstIndex;
@@ -109,6 +122,7 @@ export class WriteAheadLog {
   static async open(opts: WalOptions, afterIndex?: number): Promise<WalOpenResult> {
     const segmentBytesMax = opts.segmentBytesMax ?? SEGMENT_BYTES_MAX_DEFAULT;
     checkIndex('segmentBytesMax', segmentBytesMax, 1);
+    checkIndex('padBytes', opts.padBytes ?? 0, 0);
     if (afterIndex !== undefined) checkIndex('afterIndex', afterIndex, 0);
     await mkdir(opts.dir, { recursive: true });
     const r = await recoverLog({
@@ -199,9 +213,9 @@ export class WriteAheadLog {
     return this.enqueueControl(() => this.runCompactPrefix(uptoIndex));
   }
 
-  /** Bytes in the log's segment files. */
+  /** Bytes in the log's segment files, padding included (the disk space they take). */
   sizeBytes(): Promise<number> {
-    return Promise.resolve(this.segments.reduce((sum, s) => sum + s.sizeBytes, 0));
+    return Promise.resolve(this.segments.reduce((sum, s) => sum + s.fileBytes, 0));
   }
 
   /** Finishes everything queued, then closes the file. Later calls are refused with WAL_CLOSED. */
@@ -317,23 +331,41 @@ export class WriteAheadLog {
     if (seg === undefined || this.active === null || seg.sizeBytes >= this.segmentBytesMax) {
       await this.createSegment(first.firstIndex, body, last);
     } else {
-      // The write only copies into the page cache: done synchronously it saves a thread-pool
-      // round trip per group commit; the fsync that makes it durable stays asynchronous.
+      // The writes only copy into the page cache: done synchronously they save a thread-pool
+      // round trip per group commit; the fsync that makes them durable stays asynchronous.
       writeAllSync(this.active.fd, body, seg.sizeBytes);
+      const end = seg.sizeBytes + body.length;
+      seg.fileBytes = this.pad(this.active.fd, end, body.length, seg.fileBytes);
       await this.syncData(this.active);
       seg.lastIndex = last.lastIndex;
       seg.lastTerm = last.lastTerm;
-      seg.sizeBytes += body.length;
+      seg.sizeBytes = end;
     }
     this.counters.groupCommits += 1;
     this.counters.bytesWritten += body.length;
   }
 
+  /**
+   * Writes the zero padding after a group that ends at `end` in a file of `fileBytes` when the
+   * group reaches past the padding already there, and returns the file's size after the group.
+   */
+  private pad(fd: number, end: number, groupBytes: number, fileBytes: number): number {
+    if (end <= fileBytes) return fileBytes;
+    // No padding for large groups, nor past the size at which the segment is closed.
+    const size = Math.min(end + this.padBytes, Math.max(end, this.segmentBytesMax));
+    if (groupBytes > this.padBytes || size === end) return end;
+    writeAllSync(fd, zeros(size - end), end);
+    return size;
+  }
+
   private async createSegment(firstIndex: number, body: Buffer, last: AppendOp): Promise<void> {
     const file = join(this.dir, segmentFileName(firstIndex));
     const fh = await open(file, 'wx');
+    const sizeBytes = SEGMENT_HEADER_BYTES + body.length;
+    let fileBytes: number;
     try {
       await writeAll(fh, Buffer.concat([encodeSegmentHeader(firstIndex), body]), 0);
+      fileBytes = this.pad(fh.fd, sizeBytes, body.length, 0);
       await this.syncData(fh);
       // The new directory entry must be durable too, or the whole segment can vanish on a crash.
       await this.syncDir();
@@ -343,7 +375,7 @@ export class WriteAheadLog {
     }
     await this.closeActive();
     this.active = fh;
-    this.segments.push({ file, firstIndex, lastIndex: last.lastIndex, lastTerm: last.lastTerm, sizeBytes: SEGMENT_HEADER_BYTES + body.length });
+    this.segments.push({ file, firstIndex, lastIndex: last.lastIndex, lastTerm: last.lastTerm, sizeBytes, fileBytes });
     this.log.debug({ file }, 'write-ahead log segment created');
   }
 
@@ -390,6 +422,7 @@ export class WriteAheadLog {
     seg.lastIndex = fromIndex - 1;
     seg.lastTerm = termBefore;
     seg.sizeBytes = cutAt;
+    seg.fileBytes = cutAt;
   }
 
   private async runCompactPrefix(uptoIndex: number): Promise<void> {
@@ -420,4 +453,12 @@ export class WriteAheadLog {
     await fsyncDir(this.dir);
     this.counters.fsyncs += 1;
   }
+}
+
+let zeroBuffer = Buffer.alloc(0);
+
+/** A shared read-only buffer of n zero bytes. */
+function zeros(n: number): Buffer {
+  if (zeroBuffer.length < n) zeroBuffer = Buffer.alloc(n);
+  return zeroBuffer.subarray(0, n);
 }

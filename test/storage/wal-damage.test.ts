@@ -1,5 +1,5 @@
 // Seeded damage to a log's only segment: truncation, bit flips, zeroed ranges and garbage
-// tails. Whatever the damage, recovery must either refuse with StorageCorruptionError or
+// tails, among the records and in the zero padding after them. Whatever the damage, recovery must either refuse with StorageCorruptionError or
 // return an unbroken prefix of what was written; never another error, never a wrong entry.
 import test from 'ava';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -12,25 +12,35 @@ import { entries, prng, segmentFiles, summary, tempDir } from './fixtures.js';
 const SEED = 20240611;
 const RUNS = 150;
 
-type Damage = (bytes: Buffer, rand: () => number) => Buffer;
+/** `dataEnd`: where the records end and the log's zero padding begins. */
+type Damage = (bytes: Buffer, rand: () => number, dataEnd: number) => Buffer;
 
 const pick = (rand: () => number, n: number): number => Math.floor(rand() * n);
+/** Damage lands among the records or just after them, where a torn write would. */
+const where = (rand: () => number, dataEnd: number): number => pick(rand, dataEnd + 64);
+const garbage = (rand: () => number): Buffer => Buffer.from(Array.from({ length: 1 + pick(rand, 100) }, () => pick(rand, 256)));
 
 const DAMAGES: Record<string, Damage> = {
-  truncate: (b, rand) => b.subarray(0, pick(rand, b.length)),
-  flip: (b, rand) => {
+  truncate: (b, rand, dataEnd) => b.subarray(0, where(rand, dataEnd)),
+  flip: (b, rand, dataEnd) => {
     const out = Buffer.from(b);
-    const at = pick(rand, out.length);
+    const at = where(rand, dataEnd);
     out[at] = (out[at] as number) ^ (1 << pick(rand, 8));
     return out;
   },
-  zeroRange: (b, rand) => {
+  zeroRange: (b, rand, dataEnd) => {
     const out = Buffer.from(b);
-    const at = pick(rand, out.length);
+    const at = where(rand, dataEnd);
     out.fill(0, at, Math.min(out.length, at + 1 + pick(rand, 64)));
     return out;
   },
-  garbageTail: (b, rand) => Buffer.concat([b, Buffer.from(Array.from({ length: 1 + pick(rand, 100) }, () => pick(rand, 256)))]),
+  // A torn write: bytes of a record that never completed, in the padding after the last one.
+  garbageInPadding: (b, rand, dataEnd) => {
+    const out = Buffer.from(b);
+    garbage(rand).copy(out, dataEnd);
+    return out;
+  },
+  garbageAfterFileEnd: (b, rand) => Buffer.concat([b, garbage(rand)]),
 };
 
 test(`recovery from ${RUNS} seeded damages (seed ${SEED}) yields a prefix or a corruption error`, async (t) => {
@@ -41,13 +51,16 @@ test(`recovery from ${RUNS} seeded damages (seed ${SEED}) yields a prefix or a c
   await first.wal.close();
   const file = join(dir, (await segmentFiles(dir))[0] as string);
   const original = await readFile(file);
+  let dataEnd = original.length;
+  while (dataEnd > 0 && original[dataEnd - 1] === 0) dataEnd--;
+  t.true(original.length - dataEnd > 1000, 'the log is padded');
 
   const rand = prng(SEED);
   const names = Object.keys(DAMAGES);
   const outcomes = { corrupt: 0, prefix: 0 };
   for (let run = 0; run < RUNS; run++) {
     const name = names[run % names.length] as string;
-    await writeFile(file, (DAMAGES[name] as Damage)(original, rand));
+    await writeFile(file, (DAMAGES[name] as Damage)(original, rand, dataEnd));
     try {
       const r = await WriteAheadLog.open({ dir, fsync: false, log: silentLogger() });
       await r.wal.close();

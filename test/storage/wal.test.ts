@@ -1,12 +1,12 @@
 // Write-ahead log: round trips, group commit, Raft truncation and compaction, and the
 // recovery policy (torn tail dropped with a warning, damage elsewhere stops start-up).
 import test from 'ava';
-import { appendFile, readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { readFile, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/platform/log.js';
 import { StorageCorruptionError, StorageError } from '../../src/storage/errors.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../../src/storage/segment.js';
-import { WriteAheadLog } from '../../src/storage/wal.js';
+import { WAL_PAD_BYTES, WriteAheadLog } from '../../src/storage/wal.js';
 import type { WalOptions } from '../../src/storage/wal.js';
 import { captureLog, entries, entry, segmentFiles, summary, tempDir } from './fixtures.js';
 
@@ -112,24 +112,93 @@ test('a record cut off mid-write is dropped with a warning and appending goes on
   await again.wal.close();
 });
 
+test('the zero padding after the last record is a clean end, and appends go on inside it', async (t) => {
+  const dir = await tempDir(t);
+  await writeLog(dir, 1, 5);
+  const file = join(dir, (await segmentFiles(dir))[0] as string);
+  t.is((await stat(file)).size, recordOffset(4) + WAL_PAD_BYTES, 'the last group is followed by a whole step of zeros');
+  const { wal, entries: recovered, tornTail } = await WriteAheadLog.open(opts(dir));
+  t.deepEqual(summary(recovered), summary(entries(1, 5)));
+  t.is(tornTail, null);
+  await wal.append([entry(6)]);
+  await wal.close();
+  t.is((await stat(file)).size, recordOffset(4) + WAL_PAD_BYTES, 'a small group inside the padding does not grow the file');
+  const again = await WriteAheadLog.open(opts(dir));
+  t.deepEqual(summary(again.entries), summary(entries(1, 6)));
+  t.is(again.tornTail, null);
+  await again.wal.close();
+});
+
+test('the padding is extended once a group reaches past it; a group larger than a step is not padded', async (t) => {
+  const dir = await tempDir(t);
+  const padBytes = 256;
+  const { wal } = await WriteAheadLog.open(opts(dir, { padBytes }));
+  await wal.append([entry(1)]);
+  const file = join(dir, (await segmentFiles(dir))[0] as string);
+  t.is((await stat(file)).size, recordOffset(2) + padBytes);
+  await wal.append(entries(2, 5));
+  t.is((await stat(file)).size, recordOffset(2) + padBytes, 'still inside the padding');
+  await wal.append(entries(6, 12));
+  t.is((await stat(file)).size, recordOffset(13) + padBytes);
+  const big = entry(13, 1, 'x'.repeat(padBytes));
+  await wal.append([big]);
+  const end = recordOffset(13) + RECORD_HEADER_BYTES + padBytes;
+  t.is((await stat(file)).size, end, 'no zeros after a group larger than the step');
+  await wal.append([entry(14)]);
+  t.is((await stat(file)).size, end + RECORD_HEADER_BYTES + 'entry-14'.length + padBytes);
+  await wal.close();
+  const again = await WriteAheadLog.open(opts(dir));
+  t.deepEqual(summary(again.entries), summary([...entries(1, 12), big, entry(14)]));
+  await again.wal.close();
+});
+
+// A write torn by a crash lands in the padding: damaged bytes after the last record, zeros after them.
 for (const [what, tail] of [
-  ['zero-filled preallocated space', Buffer.alloc(4096)],
   ['garbage bytes', Buffer.from('this is not a record, just noise after the last one')],
   ['a header with an absurd length', Buffer.from('ffffffff0000000000000000000000010000000000000005', 'hex')],
+  ['a record header whose payload never reached the disk', Buffer.from('00000008000000000000000000000001000000000000000668', 'hex')],
 ] as const) {
-  test(`a tail of ${what} is a torn tail`, async (t) => {
-    const dir = await tempDir(t);
-    await writeLog(dir, 1, 5);
-    const file = join(dir, (await segmentFiles(dir))[0] as string);
-    await appendFile(file, tail);
-    const { wal, entries: recovered, tornTail } = await WriteAheadLog.open(opts(dir));
-    t.deepEqual(summary(recovered), summary(entries(1, 5)));
-    t.deepEqual(tornTail, { file, offset: recordOffset(6), bytesDropped: tail.length });
-    await wal.append([entry(6)]);
-    t.is(wal.lastIndex, 6);
-    await wal.close();
-  });
+  for (const padded of [true, false]) {
+    test(`a tail of ${what} is a torn tail (${padded ? 'written into the padding' : 'log without padding'})`, async (t) => {
+      const dir = await tempDir(t);
+      const extra: Partial<WalOptions> = padded ? {} : { padBytes: 0 };
+      await writeLog(dir, 1, 5, extra);
+      const file = join(dir, (await segmentFiles(dir))[0] as string);
+      const bytes = await readFile(file);
+      t.is(bytes.length, padded ? recordOffset(4) + WAL_PAD_BYTES : recordOffset(6));
+      await writeFile(file, padded ? Buffer.concat([bytes.subarray(0, recordOffset(6)), tail, bytes.subarray(recordOffset(6) + tail.length)]) : Buffer.concat([bytes, tail]));
+      const { log, lines } = captureLog();
+      const { wal, entries: recovered, tornTail } = await WriteAheadLog.open(opts(dir, { ...extra, log }));
+      t.deepEqual(summary(recovered), summary(entries(1, 5)));
+      t.deepEqual(tornTail, { file, offset: recordOffset(6), bytesDropped: tail.length }, 'the zeros after the damage are not counted as dropped');
+      t.regex(lines.find((l) => l.level === 40)?.msg ?? '', new RegExp(`dropping ${tail.length} bytes`));
+      t.is((await stat(file)).size, recordOffset(6));
+      await wal.append([entry(6)]);
+      t.is(wal.lastIndex, 6);
+      await wal.close();
+      const again = await WriteAheadLog.open(opts(dir, extra));
+      t.deepEqual(summary(again.entries), summary(entries(1, 6)));
+      t.is(again.tornTail, null);
+      await again.wal.close();
+    });
+  }
 }
+
+test('zero padding after the last record of an older segment is not damage', async (t) => {
+  const dir = await tempDir(t);
+  // Written with large segments, then reopened with small ones: the padded segment becomes an old one.
+  await writeLog(dir, 1, 6, { padBytes: 200 });
+  await writeLog(dir, 7, 30, { segmentBytesMax: 100, padBytes: 200 });
+  const names = await segmentFiles(dir);
+  t.true(names.length >= 3);
+  const first = await readFile(join(dir, names[0] as string));
+  t.is(first.length, recordOffset(4) + 200);
+  t.is(first.at(-1), 0, 'the oldest segment ends in padding');
+  const { wal, entries: recovered, tornTail } = await WriteAheadLog.open(opts(dir, { segmentBytesMax: 100 }));
+  t.deepEqual(summary(recovered), summary(entries(1, 30)));
+  t.is(tornTail, null);
+  await wal.close();
+});
 
 test('a newest segment whose header was torn is removed', async (t) => {
   const dir = await tempDir(t);
