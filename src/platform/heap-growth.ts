@@ -6,8 +6,7 @@
 // second. V8 reads the flag when a full collection sets the next limit, and the limit in force
 // was set without the cap (letting the heap double once more), so switching it on also runs
 // one full collection: a single pause (~0.1 s at 256 MiB) instead of hundreds of MiB.
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
+import { nodeV8, nodeVm } from './builtins.js';
 import type { Logger } from './log.js';
 
 export interface HeapGrowthCapOptions {
@@ -21,6 +20,7 @@ export interface HeapGrowthCapOptions {
 
 /** Starts the check; returns a function that stops it. */
 export function capHeapGrowth(opts: HeapGrowthCapOptions): () => void {
+  const v8 = nodeV8();
   let capped = false;
   const apply = (): void => {
     // Off again only below half the threshold, so a heap hovering near it does not flap.
@@ -41,7 +41,7 @@ export function capHeapGrowth(opts: HeapGrowthCapOptions): () => void {
 
 /** A full collection on demand: gc() from a context created with --expose-gc in effect. */
 function fullCollection(): void {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as unknown;
+  nodeV8().setFlagsFromString('--expose-gc');
+  const gc = nodeVm().runInNewContext('gc') as unknown;
   if (typeof gc === 'function') (gc as () => void)();
 }

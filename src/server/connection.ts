@@ -71,7 +71,8 @@ export class ClientConnection implements Watcher {
   timeoutMs = 0;
   stats: ConnectionStats = freshStats();
   private readonly server: ZkServer;
-  private readonly log: Logger;
+  private readonly serverLog: Logger;
+  private connLog: Logger | null = null;
   private readonly decoder: FrameDecoder;
   private state: 'new' | 'connecting' | 'established' | 'closed' = 'new';
   private held: Buffer[] = [];
@@ -92,7 +93,7 @@ export class ClientConnection implements Watcher {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.establishedAtMs = Date.now();
-    this.log = log.child({ conn: id, remote: `${this.remoteAddress}:${this.remotePort}` });
+    this.serverLog = log;
     this.decoder = new FrameDecoder(server.config.juteMaxBuffer);
     this.authIds = [clientIpId(socket.remoteAddress)];
     socket.setNoDelay(true);
@@ -105,6 +106,11 @@ export class ClientConnection implements Watcher {
         this.destroy();
       }
     }, SESSIONLESS_TIMEOUT_MS);
+  }
+
+  /** Made on first use: most connections never log, and a child logger costs a few µs per accept. */
+  private get log(): Logger {
+    return (this.connLog ??= this.serverLog.child({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` }));
   }
 
   get outstanding(): number {

@@ -9,8 +9,8 @@
 // be written to those sockets in between. Only sockets with no output queued anywhere are handed
 // over, so the event keeps its place in each connection's output order. Whatever the helper
 // could not write (a full socket buffer, an error) goes back through the socket's usual path.
-import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { nodeWorkerThreads } from '../platform/builtins.js';
 import type { Logger } from 'pino';
 
 /** Below this many sockets, waking the helper costs more than it saves. */
@@ -82,7 +82,7 @@ export class FanoutWriter {
   /** Starts the helper (once); until it is up, available is false and events go the usual way. */
   start(): void {
     if (this.worker !== null || this.failed) return;
-    const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { sab: this.sab, batch: BATCH_FDS, maxFrame: FANOUT_MAX_FRAME } });
+    const worker = new (nodeWorkerThreads().Worker)(HELPER_SOURCE, { eval: true, workerData: { sab: this.sab, batch: BATCH_FDS, maxFrame: FANOUT_MAX_FRAME } });
     worker.unref();
     worker.once('message', () => {
       this.ready = true;

@@ -8,7 +8,7 @@
 // names, spacing, which lines end in "\n" and which answers (ruok, isro, gtmk) do not.
 import type { ServerConfig } from '../config.js';
 import * as os from 'node:os';
-import * as v8 from 'node:v8';
+import { nodeV8 } from '../platform/builtins.js';
 
 export type ServerState = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only';
 
@@ -509,7 +509,7 @@ export function readEnvironment(): EnvironmentInfo {
     userHome: user.homedir,
     userDir: process.cwd(),
     memoryBytesFree: Math.max(0, mem.heapTotal - mem.heapUsed),
-    memoryBytesMax: v8.getHeapStatistics().heap_size_limit,
+    memoryBytesMax: nodeV8().getHeapStatistics().heap_size_limit,
     memoryBytesTotal: mem.heapTotal,
   };
 }
