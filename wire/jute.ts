@@ -145,6 +145,9 @@ export class JuteReader {
 
 const ASCII_FAST_PATH_CHARS_MAX = 128;
 
+const longScratch = new DataView(new ArrayBuffer(8));
+const longScratchBytes = new Uint8Array(longScratch.buffer);
+
 export class JuteWriter {
   private buf: Buffer;
   private pos = 0;
@@ -178,7 +181,9 @@ export class JuteWriter {
   writeLong(v: bigint): void {
     if (v < INT64_MIN || v > INT64_MAX) throw new JuteError('JUTE_BAD_VALUE', `long out of range: ${v}`);
     this.ensure(8);
-    this.buf.writeBigInt64BE(v, this.pos);
+    // Through a DataView: Buffer.writeBigInt64BE makes four BigInts per call.
+    longScratch.setBigInt64(0, v);
+    this.buf.set(longScratchBytes, this.pos);
     this.pos += 8;
   }
 

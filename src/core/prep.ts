@@ -34,6 +34,11 @@ function nextRecord(r: NodeRecord, zxid: number): NodeRecord {
   return { exists: r.exists, acl: r.acl, version: r.version, aversion: r.aversion, childCreates: r.childCreates, numChildren: r.numChildren, ephemeralOwner: r.ephemeralOwner, kind: r.kind, zxid };
 }
 
+/** String.format("%010d", cversion): a negative counter (after overflow) keeps its sign. */
+function sequenceSuffix(seq: number): string {
+  return seq < 0 ? `-${String(-seq).padStart(9, '0')}` : String(seq).padStart(10, '0');
+}
+
 interface PendingChange {
   zxid: number;
   path: string;
@@ -166,6 +171,18 @@ export class Prep {
     };
   }
 
+  /**
+   * The record of `path` for the txn at zxid to change: r itself when this txn made it (an
+   * earlier op of the same multi; a failed multi restores what came before), else a copy put
+   * in the overlay. A multi of 10 ops under one parent kept 10 copies of the parent.
+   */
+  private changing(path: string, r: NodeRecord, zxid: number): NodeRecord {
+    if (r.zxid === zxid) return r;
+    const next = nextRecord(r, zxid);
+    this.put(path, next);
+    return next;
+  }
+
   private put(path: string, rec: NodeRecord): void {
     if (this.undo !== null) this.undo.push([path, this.outstanding.get(path)]);
     this.outstanding.set(path, rec);
@@ -202,10 +219,7 @@ export class Prep {
     if (parent === null) throw new PrepError(ErrorCode.NoNode);
     this.check(parent.acl, Perms.CREATE, auth);
     const sequential = flags === CreateMode.PERSISTENT_SEQUENTIAL || flags === CreateMode.EPHEMERAL_SEQUENTIAL || flags === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL;
-    // String.format("%010d", cversion): a negative counter (after overflow) keeps its sign.
-    const seq = parent.childCreates;
-    const suffix = seq < 0 ? `-${String(-seq).padStart(9, '0')}` : String(seq).padStart(10, '0');
-    const fullPath = sequential ? path + suffix : path;
+    const fullPath = sequential ? path + sequenceSuffix(parent.childCreates) : path;
     this.validPath(fullPath);
     if (this.record(fullPath) !== null) throw new PrepError(ErrorCode.NodeExists);
     if (parent.kind === NodeKind.ephemeral) throw new PrepError(ErrorCode.NoChildrenForEphemerals);
@@ -214,10 +228,9 @@ export class Prep {
       throw new PrepError(ErrorCode.SessionExpired);
     }
     const owner = kind === NodeKind.ephemeral ? sessionId : 0n;
-    const parentAfter = nextRecord(parent, zxid);
+    const parentAfter = this.changing(parentPath, parent, zxid);
     parentAfter.childCreates++;
     parentAfter.numChildren++;
-    this.put(parentPath, parentAfter);
     this.put(fullPath, {
       exists: true,
       acl,
@@ -250,12 +263,8 @@ export class Prep {
   }
 
   private removeNode(path: string, node: NodeRecord, parentPath: string, parent: NodeRecord, zxid: number): void {
-    const parentAfter = nextRecord(parent, zxid);
-    parentAfter.numChildren--;
-    this.put(parentPath, parentAfter);
-    const gone = nextRecord(node, zxid);
-    gone.exists = false;
-    this.put(path, gone);
+    this.changing(parentPath, parent, zxid).numChildren--;
+    this.changing(path, node, zxid).exists = false;
   }
 
   private prepDelete(req: DeleteRequest, auth: AuthIds, zxid: number): Txn {
@@ -292,9 +301,7 @@ export class Prep {
     if (node === null) throw new PrepError(ErrorCode.NoNode);
     this.check(node.acl, Perms.WRITE, auth);
     if (req.version !== -1 && req.version !== node.version) throw new PrepError(ErrorCode.BadVersion);
-    const after = nextRecord(node, zxid);
-    after.version++;
-    this.put(req.path, after);
+    this.changing(req.path, node, zxid).version++;
     return { type: TxnType.setData, path: req.path, data: dataToString(req.data) };
   }
 
@@ -306,10 +313,9 @@ export class Prep {
     if (node === null) throw new PrepError(ErrorCode.NoNode);
     this.check(node.acl, Perms.ADMIN, auth);
     if (req.version !== -1 && req.version !== node.aversion) throw new PrepError(ErrorCode.BadVersion);
-    const after = nextRecord(node, zxid);
+    const after = this.changing(req.path, node, zxid);
     after.acl = acl;
     after.aversion++;
-    this.put(req.path, after);
     return { type: TxnType.setACL, path: req.path, acl };
   }
 
