@@ -1,6 +1,7 @@
 // The client-facing server: accepts connections, owns sessions, watches and the replica,
 // and routes each request to its handler. The one place that knows both the network and
 // the ZooKeeper state machine for a single server.
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import {
@@ -21,7 +22,6 @@ import type { ApplyOutcome, DataTree } from '../core/tree.js';
 import { NodeKind, TxnType } from '../core/txn.js';
 import type { TxnEntry } from '../core/txn.js';
 import type { Replica, ReplicaRole } from '../replica/replica.js';
-import { nodeCrypto } from '../platform/builtins.js';
 import type { Clock } from '../platform/clock.js';
 import { ClientConnection, deliverToMany } from './connection.js';
 import { FANOUT_MIN_TARGETS, FanoutWriter } from './fanout-writer.js';
@@ -39,7 +39,7 @@ const passwordPool = { bytes: Buffer.alloc(0), used: 0 };
 
 function sessionPassword(): Buffer {
   if (passwordPool.used + PASSWORD_BYTES > passwordPool.bytes.length) {
-    passwordPool.bytes = nodeCrypto().randomBytes(256 * PASSWORD_BYTES);
+    passwordPool.bytes = randomBytes(256 * PASSWORD_BYTES);
     passwordPool.used = 0;
   }
   const out = Buffer.from(passwordPool.bytes.subarray(passwordPool.used, passwordPool.used + PASSWORD_BYTES));

@@ -31,6 +31,11 @@ export const GROUP_BYTES_MAX = 16 * 1024 * 1024;
  * Groups larger than the step are not padded: their data costs more than the metadata.
  */
 export const WAL_PAD_BYTES = 1024 * 1024;
+/**
+ * A young segment is padded in smaller steps (as much as it holds, at least this much), so
+ * the first write of a fresh server does not wait for 1 MiB of zeros to reach the disk.
+ */
+export const WAL_PAD_FIRST_BYTES = 64 * 1024;
 
 export interface WalOptions {
   /** Created if missing. */
@@ -352,7 +357,8 @@ export class WriteAheadLog {
   private pad(fd: number, end: number, groupBytes: number, fileBytes: number): number {
     if (end <= fileBytes) return fileBytes;
     // No padding for large groups, nor past the size at which the segment is closed.
-    const size = Math.min(end + this.padBytes, Math.max(end, this.segmentBytesMax));
+    const step = Math.min(this.padBytes, Math.max(WAL_PAD_FIRST_BYTES, end));
+    const size = Math.min(end + step, Math.max(end, this.segmentBytesMax));
     if (groupBytes > this.padBytes || size === end) return end;
     writeAllSync(fd, zeros(size - end), end);
     return size;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../../src/platform/log.js';
 import { StorageCorruptionError, StorageError } from '../../src/storage/errors.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../../src/storage/segment.js';
-import { WAL_PAD_BYTES, WriteAheadLog } from '../../src/storage/wal.js';
+import { WAL_PAD_BYTES, WAL_PAD_FIRST_BYTES, WriteAheadLog } from '../../src/storage/wal.js';
 import type { WalOptions } from '../../src/storage/wal.js';
 import { captureLog, entries, entry, segmentFiles, summary, tempDir } from './fixtures.js';
 
@@ -116,13 +116,13 @@ test('the zero padding after the last record is a clean end, and appends go on i
   const dir = await tempDir(t);
   await writeLog(dir, 1, 5);
   const file = join(dir, (await segmentFiles(dir))[0] as string);
-  t.is((await stat(file)).size, recordOffset(4) + WAL_PAD_BYTES, 'the last group is followed by a whole step of zeros');
+  t.is((await stat(file)).size, recordOffset(4) + WAL_PAD_FIRST_BYTES, 'a young segment is padded in a small step');
   const { wal, entries: recovered, tornTail } = await WriteAheadLog.open(opts(dir));
   t.deepEqual(summary(recovered), summary(entries(1, 5)));
   t.is(tornTail, null);
   await wal.append([entry(6)]);
   await wal.close();
-  t.is((await stat(file)).size, recordOffset(4) + WAL_PAD_BYTES, 'a small group inside the padding does not grow the file');
+  t.is((await stat(file)).size, recordOffset(4) + WAL_PAD_FIRST_BYTES, 'a small group inside the padding does not grow the file');
   const again = await WriteAheadLog.open(opts(dir));
   t.deepEqual(summary(again.entries), summary(entries(1, 6)));
   t.is(again.tornTail, null);
@@ -152,6 +152,28 @@ test('the padding is extended once a group reaches past it; a group larger than 
   await again.wal.close();
 });
 
+test('padding steps grow with the segment up to WAL_PAD_BYTES', async (t) => {
+  const dir = await tempDir(t);
+  const { wal } = await WriteAheadLog.open(opts(dir));
+  const payload = 'p'.repeat(30 * 1024);
+  const steps = new Set<number>();
+  let fileBytes = 0;
+  let dataEnd = SEGMENT_HEADER_BYTES;
+  let file = '';
+  for (let i = 1; i <= 80; i++) {
+    await wal.append([entry(i, 1, payload)]);
+    dataEnd += RECORD_HEADER_BYTES + payload.length;
+    file ||= join(dir, (await segmentFiles(dir))[0] as string);
+    const size = (await stat(file)).size;
+    if (size !== fileBytes) steps.add(size - dataEnd);
+    fileBytes = size;
+    t.true(size - dataEnd >= 0 && size - dataEnd <= WAL_PAD_BYTES);
+  }
+  t.true(steps.has(WAL_PAD_FIRST_BYTES), 'a young segment gets the small step');
+  t.true(steps.has(WAL_PAD_BYTES), 'a grown one gets whole steps');
+  await wal.close();
+});
+
 // A write torn by a crash lands in the padding: damaged bytes after the last record, zeros after them.
 for (const [what, tail] of [
   ['garbage bytes', Buffer.from('this is not a record, just noise after the last one')],
@@ -165,7 +187,7 @@ for (const [what, tail] of [
       await writeLog(dir, 1, 5, extra);
       const file = join(dir, (await segmentFiles(dir))[0] as string);
       const bytes = await readFile(file);
-      t.is(bytes.length, padded ? recordOffset(4) + WAL_PAD_BYTES : recordOffset(6));
+      t.is(bytes.length, padded ? recordOffset(4) + WAL_PAD_FIRST_BYTES : recordOffset(6));
       await writeFile(file, padded ? Buffer.concat([bytes.subarray(0, recordOffset(6)), tail, bytes.subarray(recordOffset(6) + tail.length)]) : Buffer.concat([bytes, tail]));
       const { log, lines } = captureLog();
       const { wal, entries: recovered, tornTail } = await WriteAheadLog.open(opts(dir, { ...extra, log }));
