@@ -2,7 +2,6 @@
 // replies in request order (clients drop the connection on an out-of-order xid) and makes a
 // read wait for this session's earlier writes (read-your-writes). Watch events bypass the
 // pipeline: they are written the moment their txn applies, so they precede any later reply.
-import fs from 'node:fs';
 import type net from 'node:net';
 import type { Logger } from 'pino';
 import {
@@ -450,28 +449,7 @@ export class ClientConnection implements Watcher {
     return typeof fd === 'number' && fd >= 0 ? fd : -1;
   }
 
-  /**
-   * deliver() for a fan-out: written at once, straight to the fd, when nothing is queued before
-   * it (a plain write(2) costs a fraction of a stream write's bookkeeping).
-   */
-  deliverNow(frame: Buffer): void {
-    if (this.state !== 'established') return;
-    const fd = this.directWriteFd();
-    if (fd < 0) {
-      this.send(frame);
-      this.countEvent();
-      return;
-    }
-    let written: number;
-    try {
-      written = fs.writeSync(fd, frame);
-    } catch (e) {
-      written = (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 0 : -1;
-    }
-    this.directWriteDone(frame, written);
-  }
-
-  /** After the fan-out helper wrote `written` bytes of frame to this socket (0 or -1: none). */
+  /** After a fan-out wrote `written` bytes of frame straight to this socket's fd (0 or -1: none). */
   directWriteDone(frame: Buffer, written: number): void {
     if (written < frame.length) this.send(written > 0 ? frame.subarray(written) : frame);
     this.countEvent();
@@ -552,8 +530,9 @@ function freshStats(): ConnectionStats {
 let lastNotification: { type: number; path: string; bytes: Buffer } | null = null;
 
 /**
- * One event to many watchers. With the fan-out helper up and enough watchers, a share of the
- * sockets is written by the helper thread while this thread writes the rest (fanout-writer.ts).
+ * One event to many watchers. With the fan-out helper up and enough watchers, the sockets with
+ * nothing queued are written straight to their fds by this thread and the helper thread
+ * together (fanout-writer.ts); the others get the event through their usual output path.
  */
 export function deliverToMany(targets: readonly Watcher[], type: number, path: string, writer: FanoutWriter | null): void {
   const frame = writer !== null && writer.available && targets.length >= FANOUT_MIN_TARGETS ? notificationFrame(type, path) : null;
@@ -562,41 +541,22 @@ export function deliverToMany(targets: readonly Watcher[], type: number, path: s
     return;
   }
   const slots = writer.fdSlots;
-  const share = writer.helperShare;
-  let credit = 0;
   let i = 0;
   while (i < targets.length) {
-    const here: ClientConnection[] = [];
-    const helper: ClientConnection[] = [];
-    for (; i < targets.length && helper.length < writer.batchSize; i++) {
+    const direct: ClientConnection[] = [];
+    for (; i < targets.length && direct.length < writer.batchSize; i++) {
       const w = targets[i] as Watcher;
-      if (!(w instanceof ClientConnection)) {
+      const fd = w instanceof ClientConnection ? w.directWriteFd() : -1;
+      if (fd < 0) {
         w.deliver(type, path);
         continue;
       }
-      // Every 1/share-th socket is the helper's, if it can take it.
-      credit += share;
-      let fd = -1;
-      if (credit >= 1) {
-        credit -= 1;
-        fd = w.directWriteFd();
-      }
-      if (fd >= 0) {
-        slots[helper.length] = fd;
-        helper.push(w);
-      } else {
-        here.push(w);
-      }
+      slots[direct.length] = fd;
+      direct.push(w as ClientConnection);
     }
-    if (helper.length === 0) {
-      for (const c of here) c.deliverNow(frame);
-      continue;
-    }
-    const written = writer.writeAll(helper.length, frame, () => {
-      for (const c of here) c.deliverNow(frame);
-      return here.length;
-    });
-    for (let k = 0; k < helper.length; k++) (helper[k] as ClientConnection).directWriteDone(frame, written[k] as number);
+    if (direct.length === 0) continue;
+    const written = writer.writeAll(direct.length, frame);
+    for (let k = 0; k < direct.length; k++) (direct[k] as ClientConnection).directWriteDone(frame, written[k] as number);
   }
 }
 

@@ -1,14 +1,19 @@
-// A helper thread that writes one watch event to many sockets while the main thread writes the
-// same event to the rest. Each write(2) to a loopback or LAN socket costs ~10-15 µs of kernel
-// time (TCP send path, waking the reader), so 10,000 watchers of one node took ~130 ms on one
-// thread; two threads halve it (bench/README.md, watch fan-out).
+// A helper thread that writes one watch event to many sockets together with the main thread.
+// Each write(2) to a loopback or LAN socket costs ~10-15 µs of kernel time (TCP send path,
+// waking the reader), so 10,000 watchers of one node took ~130 ms on one thread (bench/README.md,
+// watch fan-out).
+//
+// Both threads take the sockets from one list, CLAIM_FDS at a time through an atomic cursor, so
+// whichever runs faster writes more: on a machine whose cores are shared with other work, the
+// threads' speeds differ from one fan-out to the next, and the helper may be woken late.
 //
 // Why this is safe without locks: the main thread hands over socket fds and then waits, in the
 // same synchronous call, until the helper has finished. Until then it does not return to the
 // event loop, so no socket can be closed and no fd reused under the helper, and nothing else can
 // be written to those sockets in between. Only sockets with no output queued anywhere are handed
-// over, so the event keeps its place in each connection's output order. Whatever the helper
-// could not write (a full socket buffer, an error) goes back through the socket's usual path.
+// over, so the event keeps its place in each connection's output order. Whatever could not be
+// written (a full socket buffer, an error) goes back through the socket's usual path.
+import * as fs from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { nodeWorkerThreads } from '../platform/builtins.js';
 import type { Logger } from 'pino';
@@ -17,6 +22,8 @@ import type { Logger } from 'pino';
 export const FANOUT_MIN_TARGETS = 512;
 /** Sockets per hand-over; bigger fan-outs take several. */
 const BATCH_FDS = 16384;
+/** Sockets a thread claims at a time: ~0.5 ms of writes, so the threads finish close together. */
+const CLAIM_FDS = 32;
 /** Events with longer frames (very long paths) go the usual way. */
 export const FANOUT_MAX_FRAME = 4096;
 /** The helper never takes this long for one batch; if it does, the server cannot go on safely. */
@@ -27,8 +34,8 @@ const CTL_GENERATION = 0;
 const CTL_COUNT = 1;
 const CTL_FRAME_LENGTH = 2;
 const CTL_DONE = 3;
-/** The helper's time for the last batch, in microseconds. */
-const CTL_HELPER_MICROS = 4;
+/** Index of the next unclaimed fd of the batch. */
+const CTL_CURSOR = 4;
 const CTL_WORDS = 5;
 
 // Runs in the helper (plain JavaScript: the bundle is one file, so the helper is given as source).
@@ -47,15 +54,16 @@ for (;;) {
   seen = Atomics.load(ctl, ${CTL_GENERATION});
   const count = ctl[${CTL_COUNT}];
   const bytes = frame.subarray(0, ctl[${CTL_FRAME_LENGTH}]);
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < count; i++) {
-    try {
-      results[i] = fs.writeSync(fds[i], bytes);
-    } catch (e) {
-      results[i] = e && e.code === 'EAGAIN' ? 0 : -1;
+  for (let from = Atomics.add(ctl, ${CTL_CURSOR}, ${CLAIM_FDS}); from < count; from = Atomics.add(ctl, ${CTL_CURSOR}, ${CLAIM_FDS})) {
+    const to = Math.min(count, from + ${CLAIM_FDS});
+    for (let i = from; i < to; i++) {
+      try {
+        results[i] = fs.writeSync(fds[i], bytes);
+      } catch (e) {
+        results[i] = e && e.code === 'EAGAIN' ? 0 : -1;
+      }
     }
   }
-  ctl[${CTL_HELPER_MICROS}] = Number((process.hrtime.bigint() - started) / 1000n);
   Atomics.store(ctl, ${CTL_DONE}, seen);
   Atomics.notify(ctl, ${CTL_DONE});
 }
@@ -71,11 +79,6 @@ export class FanoutWriter {
   private readonly results = new Int32Array(this.sab, CTL_WORDS * 4 + BATCH_FDS * 4, BATCH_FDS);
   private readonly frame = new Uint8Array(this.sab, CTL_WORDS * 4 + BATCH_FDS * 8, FANOUT_MAX_FRAME);
   private generation = 0;
-  /**
-   * The share of sockets the helper takes, tuned after each batch so that both threads finish
-   * together: their write rates differ with what else runs on the machine's cores.
-   */
-  private share = 0.5;
 
   constructor(private readonly log: Logger) {}
 
@@ -97,11 +100,6 @@ export class FanoutWriter {
     return this.ready && !this.failed;
   }
 
-  /** The fraction of a fan-out's sockets to hand to the helper. */
-  get helperShare(): number {
-    return this.share;
-  }
-
   /** How many fds one hand-over takes. */
   get batchSize(): number {
     return BATCH_FDS;
@@ -113,41 +111,35 @@ export class FanoutWriter {
   }
 
   /**
-   * Writes frame to fdSlots[0, count) on the helper while `alongside` runs here (and returns how
-   * many sockets it wrote), then waits for the helper. Returns the bytes written per fd (0 when
-   * the socket was full, -1 on an error).
+   * Writes frame to the sockets fdSlots[0, count) from both threads and returns, once the helper
+   * is done too, the bytes written per fd (0 when the socket was full, -1 on an error).
    */
-  writeAll(count: number, frame: Buffer, alongside: () => number): Int32Array {
+  writeAll(count: number, frame: Buffer): Int32Array {
+    const ctl = this.ctl;
     this.frame.set(frame);
-    this.ctl[CTL_COUNT] = count;
-    this.ctl[CTL_FRAME_LENGTH] = frame.length;
+    ctl[CTL_COUNT] = count;
+    ctl[CTL_FRAME_LENGTH] = frame.length;
+    Atomics.store(ctl, CTL_CURSOR, 0);
     const generation = ++this.generation;
-    Atomics.store(this.ctl, CTL_GENERATION, generation);
-    Atomics.notify(this.ctl, CTL_GENERATION);
-    const here = performance.now();
-    const hereCount = alongside();
-    const hereMs = performance.now() - here;
+    Atomics.store(ctl, CTL_GENERATION, generation);
+    Atomics.notify(ctl, CTL_GENERATION);
+    const fds = this.fds;
+    const results = this.results;
+    for (let from = Atomics.add(ctl, CTL_CURSOR, CLAIM_FDS); from < count; from = Atomics.add(ctl, CTL_CURSOR, CLAIM_FDS)) {
+      const to = Math.min(count, from + CLAIM_FDS);
+      for (let i = from; i < to; i++) results[i] = writeFd(fds[i] as number, frame);
+    }
     const started = Date.now();
-    while (Atomics.load(this.ctl, CTL_DONE) !== generation) {
-      Atomics.wait(this.ctl, CTL_DONE, Atomics.load(this.ctl, CTL_DONE), 1000);
-      if (Atomics.load(this.ctl, CTL_DONE) !== generation && Date.now() - started > HELPER_TIMEOUT_MS) {
+    while (Atomics.load(ctl, CTL_DONE) !== generation) {
+      Atomics.wait(ctl, CTL_DONE, Atomics.load(ctl, CTL_DONE), 1000);
+      if (Atomics.load(ctl, CTL_DONE) !== generation && Date.now() - started > HELPER_TIMEOUT_MS) {
         // Going on could let the helper write into a socket whose fd was closed and reused by
         // another client; stopping is safe (every acknowledged write is on disk).
         this.log.fatal({ waitedMs: Date.now() - started }, 'the watch fan-out helper thread stopped answering; exiting rather than risk writing to the wrong client');
         process.exit(1);
       }
     }
-    this.retune(count, this.ctl[CTL_HELPER_MICROS] as number, hereCount, hereMs);
-    return this.results;
-  }
-
-  /** Moves the share toward the one at which both threads, at their last rates, finish together. */
-  private retune(helperCount: number, helperMicros: number, hereCount: number, hereMs: number): void {
-    if (helperCount < 64 || hereCount < 64 || helperMicros <= 0 || hereMs <= 0) return;
-    const helperRate = helperCount / helperMicros;
-    const hereRate = hereCount / (hereMs * 1000);
-    const balanced = helperRate / (helperRate + hereRate);
-    this.share = Math.min(0.8, Math.max(0.2, (this.share + balanced) / 2));
+    return results;
   }
 
   private disable(why: string): void {
@@ -163,5 +155,14 @@ export class FanoutWriter {
     this.failed = true;
     this.ready = false;
     if (worker !== null) await worker.terminate();
+  }
+}
+
+/** One write(2) of frame to fd: the bytes written, 0 when the socket buffer is full, -1 on an error. */
+function writeFd(fd: number, frame: Buffer): number {
+  try {
+    return fs.writeSync(fd, frame);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EAGAIN' ? 0 : -1;
   }
 }
