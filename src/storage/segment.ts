@@ -144,7 +144,8 @@ export interface SegmentScan {
   torn: { offset: number; problem: string; end: number } | null;
 }
 
-const ZERO_CHUNK = Buffer.alloc(64 * 1024);
+/** Zero bytes to compare the log's padding with, and to write it from (never written to). */
+export const ZERO_CHUNK = Buffer.alloc(64 * 1024);
 
 /** Whether buf[from, to) holds only zero bytes (compared a chunk at a time). */
 function isAllZero(buf: Buffer, from: number, to = buf.length): boolean {

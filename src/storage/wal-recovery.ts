@@ -118,7 +118,7 @@ export async function recoverLog(o: RecoverOptions): Promise<Recovered> {
 
 /** Truncates (or removes, when nothing valid is left) the newest segment at its torn tail. */
 async function cutTornTail(o: RecoverOptions, file: string, scan: SegmentScan): Promise<TornTail> {
-  const torn = scan.torn as { offset: number; problem: string; end: number };
+  const torn = scan.torn as NonNullable<SegmentScan['torn']>;
   const tail: TornTail = { file, offset: torn.offset, bytesDropped: torn.end - scan.validBytes };
   o.log.warn({ ...tail, problem: torn.problem },
     `write-ahead log ends in a torn record (a crash during an unacknowledged write): dropping ${tail.bytesDropped} bytes of ${file} from offset ${tail.offset}`);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { StorageError } from './errors.js';
 import { fsyncDir, writeAll, writeAllSync } from './fs-util.js';
-import { RECORD_PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, encodeRecords, encodeSegmentHeader, scanSegment, segmentFileName } from './segment.js';
+import { RECORD_PAYLOAD_BYTES_MAX, SEGMENT_HEADER_BYTES, ZERO_CHUNK, encodeRecords, encodeSegmentHeader, scanSegment, segmentFileName } from './segment.js';
 import { readSegmentFile, recoverLog } from './wal-recovery.js';
 import type { LogEntry, SegmentInfo, TornTail } from './wal-recovery.js';
 
@@ -360,7 +360,7 @@ export class WriteAheadLog {
     const step = Math.min(this.padBytes, Math.max(WAL_PAD_FIRST_BYTES, end));
     const size = Math.min(end + step, Math.max(end, this.segmentBytesMax));
     if (groupBytes > this.padBytes || size === end) return end;
-    writeAllSync(fd, zeros(size - end), end);
+    for (let at = end; at < size; at += ZERO_CHUNK.length) writeAllSync(fd, ZERO_CHUNK.subarray(0, Math.min(ZERO_CHUNK.length, size - at)), at);
     return size;
   }
 
@@ -459,12 +459,4 @@ export class WriteAheadLog {
     await fsyncDir(this.dir);
     this.counters.fsyncs += 1;
   }
-}
-
-let zeroBuffer = Buffer.alloc(0);
-
-/** A shared read-only buffer of n zero bytes. */
-function zeros(n: number): Buffer {
-  if (zeroBuffer.length < n) zeroBuffer = Buffer.alloc(n);
-  return zeroBuffer.subarray(0, n);
 }
