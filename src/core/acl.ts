@@ -1,5 +1,5 @@
 // ACL schemes world, auth, digest, ip and super, as ZooKeeper's auth providers apply them.
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../platform/builtins.js';
 import { Perms } from '../../wire/index.js';
 import type { ACL, Id } from '../../wire/index.js';
 
@@ -16,7 +16,7 @@ export const READ_ACL_UNSAFE: readonly ACL[] = [{ perms: Perms.READ, id: WORLD_A
 export function digestId(userPassword: string): string {
   const colon = userPassword.indexOf(':');
   const user = colon < 0 ? userPassword : userPassword.slice(0, colon);
-  const hash = createHash('sha1').update(userPassword, 'utf8').digest('base64');
+  const hash = nodeCrypto().createHash('sha1').update(userPassword, 'utf8').digest('base64');
   return `${user}:${hash}`;
 }
 

@@ -1,7 +1,6 @@
 // The client-facing server: accepts connections, owns sessions, watches and the replica,
 // and routes each request to its handler. The one place that knows both the network and
 // the ZooKeeper state machine for a single server.
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import type { Logger } from 'pino';
 import {
@@ -23,6 +22,7 @@ import { NodeKind, TxnType } from '../core/txn.js';
 import type { TxnEntry } from '../core/txn.js';
 import type { Replica, ReplicaRole } from '../replica/replica.js';
 import type { Clock } from '../platform/clock.js';
+import { randomBytes } from '../platform/random.js';
 import { ClientConnection, deliverToMany } from './connection.js';
 import { FANOUT_MIN_TARGETS, FanoutWriter } from './fanout-writer.js';
 import { freshTraffic } from './traffic.js';
@@ -33,18 +33,11 @@ import { WRITE_OPCODES, decodeWrite, replyFor } from './handlers/write.js';
 import { fourLetterWordOf, runFourLetterWord } from './four-letter.js';
 import { buildFourLetterContext } from './four-letter-context.js';
 
-/** Session passwords are cut from a pool of random bytes: one randomBytes() call per session cost ~11 µs. */
+/** ZooKeeper's session passwords are 16 bytes too. */
 const PASSWORD_BYTES = 16;
-const passwordPool = { bytes: Buffer.alloc(0), used: 0 };
 
 function sessionPassword(): Buffer {
-  if (passwordPool.used + PASSWORD_BYTES > passwordPool.bytes.length) {
-    passwordPool.bytes = randomBytes(256 * PASSWORD_BYTES);
-    passwordPool.used = 0;
-  }
-  const out = Buffer.from(passwordPool.bytes.subarray(passwordPool.used, passwordPool.used + PASSWORD_BYTES));
-  passwordPool.used += PASSWORD_BYTES;
-  return out;
+  return randomBytes(PASSWORD_BYTES);
 }
 
 type ReadHandler = (ctx: ReadContext, r: JuteReader) => ReadResult;
