@@ -2,7 +2,7 @@
 //  - ZooKeeper 3.8 from the Debian package, run as `java -cp zookeeper.jar ZooKeeperServerMain`
 //    with DEFAULT JVM settings (no -Xmx, default GC, full JIT); forceSync on (its default).
 //    (compat/zookeeper-process.ts caps the heap and the JIT for fast tests, so it is not used.)
-//  - zooraft from dist/zooraft.mjs with forceSync on (its default).
+//  - zooraft from dist/zooraft.cjs (the zooraft command) with forceSync on (its default).
 //  - for the memory workload also a tuned ZooKeeper ('zookeeper-tuned'): the same, plus
 //    -XX:+UseSerialGC -Xmx<just enough for the data> (found by run.ts) and
 //    -XX:+ExitOnOutOfMemoryError (so a too-small heap ends the process instead of thrashing).
@@ -23,8 +23,8 @@ import { LeanSession } from './lean-client.js';
 import { req } from './workloads.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** dist/bench -> dist/zooraft.mjs, the bundle users run (npm run build makes it). */
-const ZOORAFT_CLI = path.resolve(here, '../zooraft.mjs');
+/** dist/bench -> dist/zooraft.cjs, the command users run (npm run build makes it). */
+const ZOORAFT_CLI = path.resolve(here, '../zooraft.cjs');
 const JAVA_DIR = '/usr/share/java';
 const ZK_JAR = path.join(JAVA_DIR, 'zookeeper.jar');
 const ZK_CLASSPATH = [ZK_JAR, path.join(JAVA_DIR, 'slf4j-simple.jar')].join(':');
@@ -151,19 +151,22 @@ function zookeeperArgs(dir: string, cfgPath: string, mainClass: string, tuned: T
 }
 
 /**
- * `node <the bundle's own node flags> dist/zooraft.mjs start <startArgs>`: zooraft runs as its
- * `#!/usr/bin/env -S node <flags>` line runs it for users, plus BENCH_ZOORAFT_NODE_ARGS /
- * BENCH_ZOORAFT_ARGS.
+ * `node <the command's own node flags> dist/zooraft.cjs start <startArgs>`, in the environment its
+ * #! line gives it: zooraft runs as its `#!/usr/bin/env -S -u NAME node <flags>` line runs it for
+ * users, plus BENCH_ZOORAFT_NODE_ARGS / BENCH_ZOORAFT_ARGS.
  */
-function zooraftArgs(startArgs: string[]): string[] {
+function zooraftLaunch(startArgs: string[]): { args: string[]; env: NodeJS.ProcessEnv } {
   // BENCH_ZOORAFT_NODE_ARGS: extra node flags for zooraft, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof";
   // BENCH_ZOORAFT_ARGS: extra `zooraft start` options, e.g. "--low-memory".
   const words = (name: string): string[] => (process.env[name] ?? '').split(' ').filter((a) => a !== '');
-  return [...bundleNodeFlags(), ...words('BENCH_ZOORAFT_NODE_ARGS'), ZOORAFT_CLI, 'start', ...startArgs, ...words('BENCH_ZOORAFT_ARGS')];
+  const line = commandLine();
+  const env = { ...process.env };
+  for (const name of line.unsetEnv) delete env[name];
+  return { args: [...line.nodeFlags, ...words('BENCH_ZOORAFT_NODE_ARGS'), ZOORAFT_CLI, 'start', ...startArgs, ...words('BENCH_ZOORAFT_ARGS')], env };
 }
 
-/** The node flags on the bundle's first line (`#!/usr/bin/env -S node --flag ...`). */
-export function bundleNodeFlags(): string[] {
+/** What the command's first line (`#!/usr/bin/env -S -u NAME ... node --flag ...`) removes from the environment and passes to node. */
+export function commandLine(): { unsetEnv: string[]; nodeFlags: string[] } {
   const fd = fs.openSync(ZOORAFT_CLI, 'r');
   try {
     const head = Buffer.alloc(512);
@@ -172,17 +175,22 @@ export function bundleNodeFlags(): string[] {
     const words = line.replace(/^#!/, '').trim().split(/\s+/);
     const at = words.indexOf('node');
     if (at < 0) throw new Error(`${ZOORAFT_CLI} does not start with a #! line that runs node: ${line}`);
-    return words.slice(at + 1);
+    const unsetEnv: string[] = [];
+    words.slice(0, at).forEach((w, i, before) => {
+      const name = before[i + 1];
+      if (w === '-u' && name !== undefined) unsetEnv.push(name);
+    });
+    return { unsetEnv, nodeFlags: words.slice(at + 1) };
   } finally {
     fs.closeSync(fd);
   }
 }
 
 /** Spawns the server with stdout and stderr appended to <dir>/server.log. */
-function spawnLogged(command: string, args: string[], dir: string): ChildProcess {
+function spawnLogged(command: string, args: string[], dir: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
   const logFd = fs.openSync(path.join(dir, 'server.log'), 'a');
   try {
-    return spawn(command, args, { stdio: ['ignore', logFd, logFd], cwd: dir });
+    return spawn(command, args, { stdio: ['ignore', logFd, logFd], cwd: dir, env });
   } finally {
     fs.closeSync(logFd);
   }
@@ -191,6 +199,8 @@ function spawnLogged(command: string, args: string[], dir: string): ChildProcess
 function writeCfg(cfgPath: string, cfg: Record<string, string>): void {
   fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}\n`).join(''));
 }
+
+const START_POLL_MS = 2;
 
 async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJvm | undefined): Promise<{ child: ChildProcess; times: StartTimes; exited: Promise<void> }> {
   let child: ChildProcess;
@@ -216,10 +226,12 @@ async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJ
       '--tick-time', String(TICK_MS),
       '--set', '4lw.commands.whitelist=*', '--set', 'maxClientCnxns=0', '--set', 'forceSync=yes',
     ];
-    child = spawnLogged(process.execPath, zooraftArgs(args), dir);
+    const launch = zooraftLaunch(args);
+    child = spawnLogged(process.execPath, launch.args, dir, launch.env);
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = t0 + 60000;
+  // Polled every 2 ms: the poll's own granularity must stay small next to a start of ~80 ms.
   let ruokMs = -1;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -234,7 +246,7 @@ async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJ
       child.kill('SIGKILL');
       throw new Error(`${kind} did not answer ruok within 60 s:\n${readTail(dir)}`);
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, START_POLL_MS));
   }
   // ZooKeeper answers ruok as soon as its port is open; a served request says it is really up.
   let firstRequestMs = -1;
@@ -254,7 +266,7 @@ async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJ
       child.kill('SIGKILL');
       throw new Error(`${kind} answered ruok but served no request within 60 s:\n${readTail(dir)}`);
     }
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, START_POLL_MS));
   }
   return { child, times: { ruokMs, firstRequestMs }, exited };
 }
@@ -457,10 +469,11 @@ function spawnMember(kind: EnsembleKind, root: string, id: number, own: MemberPo
   fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
   const cfgPath = path.join(dir, 'zoo.cfg');
   writeCfg(cfgPath, ensembleCfg(dataDir, own.client, all));
+  const launch = zooraftLaunch(['--config', cfgPath]);
   const child =
     kind === 'zookeeper'
       ? spawnLogged('java', zookeeperArgs(dir, cfgPath, ZK_QUORUM_MAIN, undefined), dir)
-      : spawnLogged(process.execPath, zooraftArgs(['--config', cfgPath]), dir);
+      : spawnLogged(process.execPath, launch.args, dir, launch.env);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const logFile = path.join(dir, kind === 'zookeeper' ? 'zookeeper.log' : 'server.log');
   return { id, dir, port: own.client, child, exited, logFile };

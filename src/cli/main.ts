@@ -1,9 +1,5 @@
-#!/usr/bin/env -S node --v8-pool-size=1 --heap-growing-percent=50
-// Node's memory settings above: the znodes live outside the V8 heap, which holds only a few MiB
-// of live objects, so one V8 helper thread and an old generation that grows 50 % past what is
-// live (V8 lets a small heap grow 2-4x) keep ~25 MiB of RSS that the defaults would take under
-// load, at no measured throughput cost (bench/README.md, "Node's flags").
-// The `zooraft` command: `start` runs a server from a zoo.cfg and/or flags; `four-letter` asks a
+// The `zooraft` program (bundled as dist/zooraft-main.cjs, which the command dist/zooraft.cjs
+// loads, src/cli/launch.cts): `start` runs a server from a zoo.cfg and/or flags; `four-letter` asks a
 // running server (or a real ZooKeeper) a four-letter word, like `echo ruok | nc host 2181`.
 // Exit codes: 0 clean stop, 1 start-up or runtime failure, 2 bad configuration or usage.
 import * as fs from 'node:fs';
@@ -12,7 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { Logger } from '../platform/log.js';
 import { createLogger } from '../platform/log.js';
-import { capHeapGrowth } from '../platform/heap-growth.js';
+import { capHeapGrowth, setHeapGrowingPercent } from '../platform/heap-growth.js';
 import { FOUR_LETTER_WORDS, STMK_ARGUMENT_BYTES } from '../server/four-letter.js';
 import { ConfigError, buildConfig } from './zoocfg.js';
 import { VERSION } from '../version.js';
@@ -60,6 +56,26 @@ function overridesFromArgs(args: StartArgs): { overrides: Record<string, string>
   return { overrides, overrideFlags };
 }
 
+/** Set by the launcher (src/cli/launch.cts): called once the server serves, before V8's flags change. */
+export const startupHooks: { onServing?: () => void } = {};
+
+/**
+ * Caps how far V8 lets the old generation grow past what is live: 50 %, where V8 lets a small
+ * heap grow 2-4x. The znodes live outside the V8 heap, which holds a few MiB of live objects,
+ * and the cap keeps ~25 MiB of RSS that the default would take under load, at no measured
+ * throughput cost (bench/README.md, "Node's flags"). Set here, after start-up, rather than on
+ * node's command line: a V8 flag given there makes Node refuse its own compiled code for its
+ * built-in modules, which made start-up ~25 ms slower. --low-memory: 20 % once the heap passes
+ * 128 MiB. A --heap-growing-percent the user gave node is left alone.
+ */
+function limitHeapGrowth(lowMemory: boolean, log: Logger): void {
+  if (process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) return;
+  setHeapGrowingPercent(HEAP_GROWING_PERCENT);
+  if (!lowMemory) return;
+  capHeapGrowth({ percent: LOW_MEMORY_HEAP_GROWING_PERCENT, basePercent: HEAP_GROWING_PERCENT, fromBytes: HEAP_CAP_FROM_BYTES, log });
+  log.info({ heapGrowingPercent: LOW_MEMORY_HEAP_GROWING_PERCENT }, 'low-memory mode: a large heap grows by at most 20 % between full collections');
+}
+
 async function runStart(args: StartArgs): Promise<void> {
   let log: Logger | undefined;
   try {
@@ -68,18 +84,12 @@ async function runStart(args: StartArgs): Promise<void> {
     const { config, warnings } = buildConfig({ ...cfg, overrides, overrideFlags, cwd: process.cwd() });
     log = createLogger();
     for (const warning of warnings) log.warn(warning);
-    // Run through its #! line, node caps the heap's growth at 50 % for the whole run. Started
-    // some other way (`node dist/zooraft.mjs`), the heap gets a cap once it passes 128 MiB
-    // (V8's default lets RSS reach about twice the live data): 50 %, --low-memory 20 %.
-    const lowMemory = args['low-memory'] === true;
-    if (!process.execArgv.some((a) => a.startsWith('--heap-growing-percent'))) {
-      capHeapGrowth({ percent: lowMemory ? LOW_MEMORY_HEAP_GROWING_PERCENT : HEAP_GROWING_PERCENT, fromBytes: HEAP_CAP_FROM_BYTES, log });
-      if (lowMemory) log.info({ heapGrowingPercent: LOW_MEMORY_HEAP_GROWING_PERCENT }, 'low-memory mode: a large heap grows by at most 20 % between full collections');
-    }
     // Loaded on demand so that --help and four-letter work without the server modules.
     const { startServer } = await import('../server/index.js');
     const server = await startServer(config, log);
     log.info({ port: server.port, host: config.clientPortAddress, dataDir: config.dataDir }, 'zooraft started');
+    startupHooks.onServing?.();
+    limitHeapGrowth(args['low-memory'] === true, log);
     installShutdown(server, log);
   } catch (err) {
     exitOnStartError(err, args, log);
@@ -210,7 +220,9 @@ Options of "zooraft start" (details: zooraft start --help):
 
 async function main(argv: string[]): Promise<void> {
   const version = VERSION.own;
-  await yargs(argv)
+  // The commands are run here, after parsing, rather than as yargs command handlers: after a
+  // handler yargs renders the whole help text to keep for later, ~3 ms of every start.
+  const parsed = await yargs(argv)
     .scriptName('zooraft')
     .usage('$0 <command> [options]')
     .command('start', 'Run a server in the foreground (Ctrl-C or SIGTERM stops it).', (y) => y
@@ -222,13 +234,13 @@ async function main(argv: string[]): Promise<void> {
       .option('data-log-dir', { type: 'string', describe: 'Separate directory for the write-ahead log (put it on a fast disk). zoo.cfg: dataLogDir. Default: the data dir.' })
       .option('tick-time', { type: 'string', describe: 'Base time unit in ms; session timeouts default to 2x..20x this. zoo.cfg: tickTime. Default: 2000.' })
       .option('four-letter-words', { type: 'string', describe: 'Comma-separated four-letter words to answer (ruok,srvr,stat,mntr,conf,envi,cons,isro,dump,wchs,wchc,wchp,dirs,crst,srst,gtmk,stmk), or * for all. zoo.cfg: 4lw.commands.whitelist. Default: srvr.' })
-      .option('low-memory', { type: 'boolean', describe: 'Only when started as `node dist/zooraft.mjs` rather than as zooraft (whose #! line already runs node with --heap-growing-percent=50): once the JavaScript heap passes 128 MiB, let it grow by at most 20% between full garbage collections (default 50%). Znodes and small values are kept outside this heap either way. Default: off.' })
+      .option('low-memory', { type: 'boolean', describe: 'Once the JavaScript heap passes 128 MiB, let it grow by at most 20% between full garbage collections (default 50%): less memory, more CPU. Znodes and small values are kept outside this heap either way. Default: off.' })
       .option('set', { type: 'string', array: true, requiresArg: true, describe: 'Any zoo.cfg key as key=value, repeatable: --set extendedTypesEnabled=true --set jute.maxbuffer=4194304. Overrides the file.' })
       .example('$0 start', 'standalone on 127.0.0.1:2181, data in ./data')
       .example('$0 start --config /etc/zookeeper/conf/zoo.cfg', 'use an existing ZooKeeper configuration')
       .example('$0 start --port 2182 --data-dir /tmp/zr --four-letter-words "*"', 'a throw-away server answering every four-letter word')
       .example('$0 start --config zoo.cfg', 'an ensemble member, when zoo.cfg has server.1..server.N lines and dataDir/myid holds N')
-      .epilog(START_EPILOG), (args) => runStart(args))
+      .epilog(START_EPILOG))
     .command('four-letter <word>', 'Ask a server a four-letter word (ruok, srvr, mntr, ...), like `echo ruok | nc localhost 2181`.', (y) => y
       .positional('word', { type: 'string', demandOption: true, describe: `One of: ${[...FOUR_LETTER_WORDS].join(' ')}. The server must have it in 4lw.commands.whitelist.` })
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'Server address.' })
@@ -236,7 +248,7 @@ async function main(argv: string[]): Promise<void> {
       .option('mask', { type: 'string', describe: 'For stmk only: the new trace mask (a whole number).' })
       .option('timeout', { type: 'number', default: 5000, describe: 'Give up after this many ms.' })
       .example('$0 four-letter ruok', 'prints imok if the server is up')
-      .example('$0 four-letter mntr --port 2182', 'monitoring variables, tab separated'), (args) => runFourLetter(args))
+      .example('$0 four-letter mntr --port 2182', 'monitoring variables, tab separated'))
     .demandCommand(1, 'Name a command: start or four-letter (see --help).')
     .recommendCommands()
     .strict()
@@ -251,6 +263,9 @@ async function main(argv: string[]): Promise<void> {
       process.exit(EXIT_USAGE);
     })
     .parseAsync();
+  const [command] = parsed._;
+  if (command === 'start') await runStart(parsed as StartArgs);
+  else if (command === 'four-letter') await runFourLetter(parsed as unknown as FourLetterArgs);
 }
 
 main(hideBin(process.argv)).catch((err: unknown) => {

@@ -1,11 +1,11 @@
-// The real `zooraft` binary (dist/zooraft.mjs, the bundle npx runs): help texts and configuration exit codes.
+// The real `zooraft` command (dist/zooraft.cjs, what npx runs): help texts and configuration exit codes.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-const MAIN = path.resolve('dist/zooraft.mjs');
+const MAIN = path.resolve('dist/zooraft.cjs');
 
 function run(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 20000, cwd: cwd ?? process.cwd() });

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** dist/test/helpers -> dist/zooraft.mjs: the bundled binary users run (npm run build makes it). */
-export const CLI_PATH = path.resolve(here, '../../zooraft.mjs');
+/** dist/test/helpers -> dist/zooraft.cjs: the zooraft command users run (npm run build makes it). */
+export const CLI_PATH = path.resolve(here, '../../zooraft.cjs');
 
 export interface ZooraftOptions {
   /** Reuse a data folder (restart tests); a fresh temp folder otherwise. */
