@@ -5,8 +5,10 @@
 //  - dist/zooraft.cjs: the command itself (src/cli/launch.cts), which loads the program with
 //    V8's code cache, dist/zooraft-main.code-cache.
 //  - the code cache, made by starting one server on a free port with a throw-away data folder
-//    and ZOORAFT_WRITE_CODE_CACHE=1: the command writes the cache once that server serves.
+//    and ZOORAFT_WRITE_CODE_CACHE=1, having a stock client (node-zookeeper-client) make the
+//    requests a first client makes, then sending SIGUSR2, on which the command writes it.
 import { build } from 'esbuild';
+import zookeeper from 'node-zookeeper-client';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -52,20 +54,47 @@ async function makeCodeCache() {
   const env = { ...process.env, ZOORAFT_WRITE_CODE_CACHE: '1' };
   // V8 refuses a cache made under other V8 flags, and users run without any.
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, [COMMAND, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [COMMAND, 'start', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (c) => { stdout += c; });
   child.stderr.on('data', (c) => { stderr += c; });
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  try {
-    const deadline = Date.now() + TRAINING_TIMEOUT_MS;
-    while (!fs.existsSync(CACHE)) {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server started to make the code cache exited (${child.exitCode ?? child.signalCode}):\n${stderr}`);
-      if (Date.now() > deadline) throw new Error(`the server started to make the code cache wrote none within ${TRAINING_TIMEOUT_MS} ms:\n${stderr}`);
+  const deadline = Date.now() + TRAINING_TIMEOUT_MS;
+  const waitFor = async (what, found) => {
+    for (;;) {
+      const value = found();
+      if (value !== undefined) return value;
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the server started to make the code cache exited (${child.exitCode ?? child.signalCode}) before ${what}:\n${stderr}${stdout}`);
+      if (Date.now() > deadline) throw new Error(`the server started to make the code cache: no ${what} within ${TRAINING_TIMEOUT_MS} ms:\n${stderr}${stdout}`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  };
+  try {
+    const port = await waitFor('"zooraft started" log line', () => /"port":(\d+)[^\n]*"msg":"zooraft started"/.exec(stdout)?.[1]);
+    await firstClientRequests(`127.0.0.1:${port}`);
+    child.kill('SIGUSR2');
+    await waitFor('code cache', () => (fs.existsSync(CACHE) ? true : undefined));
   } finally {
     child.kill('SIGTERM');
     await exited;
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** What a first client does: a session, then create, read, change, list and delete a node. */
+async function firstClientRequests(connectString) {
+  const client = zookeeper.createClient(connectString, { sessionTimeout: 10000, retries: 0 });
+  const call = (method, ...args) => new Promise((resolve, reject) => client[method](...args, (err, result) => (err ? reject(err) : resolve(result))));
+  await new Promise((resolve) => { client.once('connected', resolve); client.connect(); });
+  try {
+    await call('exists', '/');
+    await call('create', '/zooraft-code-cache', Buffer.from('x'));
+    await call('getData', '/zooraft-code-cache');
+    await call('setData', '/zooraft-code-cache', Buffer.from('y'), -1);
+    await call('getChildren', '/');
+    await call('remove', '/zooraft-code-cache', -1);
+  } finally {
+    client.close();
   }
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1
 // The `zooraft` command (dist/zooraft.cjs): loads the bundled program, dist/zooraft-main.cjs,
 // with V8's code cache for it. Start-up time is one of the things users compare us on
-// (bench/README.md, "start-up"), and compiling the 680 KB bundle plus the functions a start
+// (bench/README.md, "start-up"), and compiling the ~470 KB bundle plus the functions a start
 // runs took ~25 ms of a ~100 ms start; with the cache V8 reads the compiled code instead.
 //
 // The cache (dist/zooraft-main.code-cache) is made by the build: scripts/bundle.mjs starts one
-// server with ZOORAFT_WRITE_CODE_CACHE=1, and this file writes the cache once that server
-// serves, so it holds every function a start compiles. V8 checks the cache against its own
+// server with ZOORAFT_WRITE_CODE_CACHE=1, has a client connect and make a few requests, then
+// sends SIGUSR2, on which this file writes the cache: it holds every function a start and a
+// first client compile. V8 checks the cache against its own
 // version and flags and ignores one that does not fit (after a Node upgrade, or with V8 flags
 // in NODE_OPTIONS), or one cut short: the bundle is then compiled as usual. V8 checks the source
 // only by its length, so the cache also names the build it was made from. Its bytes are not
@@ -20,7 +21,7 @@
 // the server for the cores (bench/README.md, "Node's flags"). It also drops
 // NODE_EXTRA_CA_CERTS: with it set, Node parses that whole certificate file before running any
 // JavaScript (~50 ms for Debian's bundle on our benchmark machine), and zooraft makes no TLS
-// connection that would trust those certificates.
+// connection that would trust those certificates (TLS support, when it comes, must revisit this).
 import fs = require('node:fs');
 import path = require('node:path');
 import vm = require('node:vm');
@@ -28,7 +29,7 @@ import nodeModule = require('node:module');
 
 /** What dist/zooraft-main.cjs exports (src/cli/main.ts). */
 interface MainExports {
-  startupHooks: { onServing?: () => void };
+  startupHooks: { makingCodeCache: boolean };
 }
 
 const MAIN_FILE = path.join(__dirname, 'zooraft-main.cjs');
@@ -66,10 +67,10 @@ moduleFunction.call(mainModule.exports, mainModule.exports, require, mainModule,
 
 if (process.env[WRITE_CACHE_ENV] === '1') {
   if (buildId === undefined) throw new Error(`${MAIN_FILE} has no "// zooraft build" first line; rebuild with npm run build`);
-  // Called before the server changes any V8 flag: V8 refuses a cache made under other flags.
+  mainModule.exports.startupHooks.makingCodeCache = true;
   // Written aside and renamed, so that the build never sees half a cache.
-  mainModule.exports.startupHooks.onServing = () => {
+  process.once('SIGUSR2', () => {
     fs.writeFileSync(`${CACHE_FILE}.tmp`, Buffer.concat([cacheHeader(buildId), script.createCachedData()]));
     fs.renameSync(`${CACHE_FILE}.tmp`, CACHE_FILE);
-  };
+  });
 }

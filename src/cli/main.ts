@@ -56,8 +56,11 @@ function overridesFromArgs(args: StartArgs): { overrides: Record<string, string>
   return { overrides, overrideFlags };
 }
 
-/** Set by the launcher (src/cli/launch.cts): called once the server serves, before V8's flags change. */
-export const startupHooks: { onServing?: () => void } = {};
+/**
+ * Set by the launcher (src/cli/launch.cts) while the build runs a server to make the code
+ * cache: V8 refuses a cache made under other flags, so that server leaves V8's flags alone.
+ */
+export const startupHooks = { makingCodeCache: false };
 
 /**
  * Caps how far V8 lets the old generation grow past what is live: 50 %, where V8 lets a small
@@ -88,8 +91,7 @@ async function runStart(args: StartArgs): Promise<void> {
     const { startServer } = await import('../server/index.js');
     const server = await startServer(config, log);
     log.info({ port: server.port, host: config.clientPortAddress, dataDir: config.dataDir }, 'zooraft started');
-    startupHooks.onServing?.();
-    limitHeapGrowth(args['low-memory'] === true, log);
+    if (!startupHooks.makingCodeCache) limitHeapGrowth(args['low-memory'] === true, log);
     installShutdown(server, log);
   } catch (err) {
     exitOnStartError(err, args, log);

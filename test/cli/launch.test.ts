@@ -28,7 +28,7 @@ test('the build made a code cache for this very bundle, and V8 accepts it', (t) 
   t.is(header, `zooraft code cache for build ${buildId ?? ''}`);
   const script = new vm.Script(wrap(source), { filename: MAIN, cachedData: code });
   t.false(script.cachedDataRejected);
-  // Made after a whole start, not just a compile: it holds the functions a start runs.
+  // Made after a whole start and a first client, not just a compile: it holds the functions they run.
   t.true(code.length > 200 * 1024, `${code.length} bytes`);
 });
 
