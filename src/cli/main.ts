@@ -1,6 +1,6 @@
 // The `zooraft` program (bundled as dist/zooraft-main.cjs, which the command dist/zooraft.cjs
-// loads, src/cli/launch.cts): `start` runs a server from a zoo.cfg and/or flags; `four-letter` asks a
-// running server (or a real ZooKeeper) a four-letter word, like `echo ruok | nc host 2181`.
+// loads, src/cli/launch.cts): `start` runs a server from a zoo.cfg and/or flags; `four-letter`
+// asks a running server (or a real ZooKeeper) a four-letter word, like `echo ruok | nc host 2181`.
 // Exit codes: 0 clean stop, 1 start-up or runtime failure, 2 bad configuration or usage.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
