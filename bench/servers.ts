@@ -200,6 +200,7 @@ function writeCfg(cfgPath: string, cfg: Record<string, string>): void {
   fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}\n`).join(''));
 }
 
+/** How often a starting server is polled: the poll's own steps must stay small next to a start of ~70 ms. */
 const START_POLL_MS = 2;
 
 async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJvm | undefined): Promise<{ child: ChildProcess; times: StartTimes; exited: Promise<void> }> {
@@ -231,7 +232,6 @@ async function launch(kind: ServerKind, dir: string, port: number, tuned: TunedJ
   }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = t0 + 60000;
-  // Polled every 2 ms: the poll's own granularity must stay small next to a start of ~80 ms.
   let ruokMs = -1;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -469,11 +469,13 @@ function spawnMember(kind: EnsembleKind, root: string, id: number, own: MemberPo
   fs.writeFileSync(path.join(dataDir, 'myid'), `${id}\n`);
   const cfgPath = path.join(dir, 'zoo.cfg');
   writeCfg(cfgPath, ensembleCfg(dataDir, own.client, all));
-  const launch = zooraftLaunch(['--config', cfgPath]);
-  const child =
-    kind === 'zookeeper'
-      ? spawnLogged('java', zookeeperArgs(dir, cfgPath, ZK_QUORUM_MAIN, undefined), dir)
-      : spawnLogged(process.execPath, launch.args, dir, launch.env);
+  let child: ChildProcess;
+  if (kind === 'zookeeper') {
+    child = spawnLogged('java', zookeeperArgs(dir, cfgPath, ZK_QUORUM_MAIN, undefined), dir);
+  } else {
+    const launch = zooraftLaunch(['--config', cfgPath]);
+    child = spawnLogged(process.execPath, launch.args, dir, launch.env);
+  }
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const logFile = path.join(dir, kind === 'zookeeper' ? 'zookeeper.log' : 'server.log');
   return { id, dir, port: own.client, child, exited, logFile };

@@ -1,7 +1,7 @@
 // Built-in modules that only some runs need, loaded on first use. Each costs 1-3 ms of start-up
 // to load (Node compiles its own JavaScript for it), and start-up time is one of the things
 // users compare us on (bench/README.md): v8 and vm for heap statistics and the heap-growth
-// fallback, worker_threads for the fan-out helper, crypto for digest ACLs (session passwords
+// cap (set once the server serves), worker_threads for the fan-out helper, crypto for digest ACLs (session passwords
 // come from the kernel, src/platform/random.ts).
 import { createRequire } from 'node:module';
 
