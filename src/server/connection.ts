@@ -68,6 +68,8 @@ export class ClientConnection implements Watcher {
   readonly watchedPaths = new Set<string>();
   sessionId = 0n;
   timeoutMs = 0;
+  /** Position in the server's ConnectionTable (-1: not in it). */
+  tableSlot = -1;
   stats: ConnectionStats = freshStats();
   private readonly server: ZkServer;
   private readonly serverLog: Logger;

@@ -32,6 +32,7 @@ import type { ReadContext, ReadResult } from './handlers/read.js';
 import { WRITE_OPCODES, decodeWrite, replyFor } from './handlers/write.js';
 import { fourLetterWordOf, runFourLetterWord } from './four-letter.js';
 import { buildFourLetterContext } from './four-letter-context.js';
+import { ConnectionTable } from './connection-table.js';
 
 /** ZooKeeper's session passwords are 16 bytes too. */
 const PASSWORD_BYTES = 16;
@@ -77,7 +78,7 @@ export class ZkServer {
   /** Writes big watch fan-outs from a second thread; started once there are enough connections. */
   private readonly fanout: FanoutWriter;
   readonly sessions: SessionTracker;
-  readonly connections = new Set<ClientConnection>();
+  readonly connections = new ConnectionTable<ClientConnection>();
   readonly counters: ServerCounters = freshCounters();
   readonly startedAtMs: number;
   readonly clock: Clock;
@@ -86,7 +87,6 @@ export class ZkServer {
   outstandingTotal = 0;
   readonly throttled = new Set<ClientConnection>();
   private readonly log: Logger;
-  private readonly bySession = new Map<bigint, ClientConnection>();
   /** Follower: sessions of this server's clients active since the last report to the leader. */
   private touchedSinceReport = new Map<bigint, number>();
   private readonly perIp = new Map<string, number>();
@@ -135,7 +135,7 @@ export class ZkServer {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
     if (this.containerTimer !== null) clearInterval(this.containerTimer);
     const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
-    for (const c of this.connections) c.destroy();
+    for (const c of this.connections.toArray()) c.destroy();
     await closed;
     await this.fanout.close();
     await this.replica.close();
@@ -157,13 +157,13 @@ export class ZkServer {
   }
 
   connectionClosed(conn: ClientConnection): void {
+    // Also drops the session's binding when this connection still held it.
     if (!this.connections.delete(conn)) return;
     const ip = conn.remoteAddress;
     const left = (this.perIp.get(ip) ?? 1) - 1;
     if (left <= 0) this.perIp.delete(ip);
     else this.perIp.set(ip, left);
     this.watches.removeWatcher(conn, conn.watchedPaths);
-    if (this.bySession.get(conn.sessionId) === conn) this.bySession.delete(conn.sessionId);
   }
 
   /** Handshake: a new session is a createSession txn; a reconnect is checked against the replicated table. */
@@ -183,9 +183,9 @@ export class ZkServer {
     const refused: ConnectResponse = { protocolVersion: 0, timeOut: 0, sessionId: 0n, passwd: Buffer.alloc(16), readOnly: null };
     if (req.sessionId !== 0n) {
       // Any other connection of this session on this server goes first, even before the password check.
-      const other = this.bySession.get(req.sessionId);
+      const other = this.connections.forSession(req.sessionId);
       if (other !== undefined && other !== conn) {
-        this.bySession.delete(req.sessionId);
+        this.connections.unbindSession(req.sessionId);
         other.destroy();
       }
       const session = tree.sessions.get(req.sessionId);
@@ -208,8 +208,8 @@ export class ZkServer {
   }
 
   private bindSession(conn: ClientConnection, sessionId: bigint, timeoutMs: number): void {
-    this.bySession.set(sessionId, conn);
     conn.sessionId = sessionId;
+    this.connections.bindSession(conn);
     conn.timeoutMs = timeoutMs;
     this.sessions.touch(sessionId, timeoutMs, this.clock.monotonicMs());
     if (this.replica.role === 'follower') this.touchedSinceReport.set(sessionId, timeoutMs);
@@ -264,10 +264,10 @@ export class ZkServer {
       const sessionId = entry.txn.sessionId;
       this.sessions.remove(sessionId);
       this.replica.prep.sessionClosed(sessionId);
-      const conn = this.bySession.get(sessionId);
+      const conn = this.connections.forSession(sessionId);
       // A client that asked to close gets its reply first; an expired session's connection just goes.
       if (conn !== undefined && !conn.closeRequested) {
-        this.bySession.delete(sessionId);
+        this.connections.unbindSession(sessionId);
         conn.destroy();
       }
     }
@@ -349,7 +349,7 @@ export class ZkServer {
    * gives every session a full timeout from now, as after a restart.
    */
   private onLeaderChange(role: ReplicaRole): void {
-    for (const c of [...this.connections]) c.destroy();
+    for (const c of this.connections.toArray()) c.destroy();
     this.touchedSinceReport.clear();
     // The tracker follows the replicated session table (a snapshot may have replaced it).
     const tree = this.tree;
