@@ -1,13 +1,15 @@
 // The write-ahead log: a Raft log of opaque entries, stored as checksummed segment files
 // (format in segment.ts, start-up recovery in wal-recovery.ts).
 //
-// Every mutation goes through one ordered queue. Appends that arrive while a write+fsync is
-// in progress are coalesced into the next single write and fsync (group commit), and
+// Every mutation goes through one ordered queue. Appends made in one turn of the event loop,
+// and those that arrive while a write+fsync is in progress, are coalesced into the next single
+// write and fsync (group commit), and
 // truncateSuffix/compactPrefix/close run in their place in that order, after everything queued
 // before them is durable. A failed write or fsync leaves the file in an unknown state (after a
 // failed fsync the kernel may have dropped dirty pages), so the log then refuses all writes and
 // the process must restart and recover from disk.
-import { fdatasync } from 'node:fs';
+import { fdatasync, fdatasyncSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { mkdir, open, unlink } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,6 +39,18 @@ export const WAL_PAD_BYTES = 1024 * 1024;
  * the first write of a fresh server does not wait for 1 MiB of zeros to reach the disk.
  */
 export const WAL_PAD_FIRST_BYTES = 64 * 1024;
+/**
+ * Group commits call fdatasync on the event loop's own thread while it is quick. Handed to
+ * the libuv thread pool instead, each fsync wakes a pool thread that must first wait for a CPU
+ * and then wake the loop again: under ephemeral churn on 2 cores (perf sched, 2 s) the pool
+ * threads waited 747 ms in all, 27 times over 3 ms, while the syscall itself took 0.27 ms
+ * (p50) and 0.63 ms (p99) under strace; every write waits for those waits. An fsync slower than
+ * this blocked the loop (reads, pings, other members' messages) too long, so the log then
+ * uses the thread pool for INLINE_SYNC_BACKOFF_MS before trying again: a slow disk costs one
+ * such stall per backoff period, not one per write.
+ */
+export const INLINE_SYNC_MAX_MS = 5;
+export const INLINE_SYNC_BACKOFF_MS = 10_000;
 
 export interface WalOptions {
   /** Created if missing. */
@@ -47,6 +61,8 @@ export interface WalOptions {
   segmentBytesMax?: number;
   /** Zeros kept written ahead of the newest record (WAL_PAD_BYTES by default; 0 = none). */
   padBytes?: number;
+  /** An fsync on the event loop slower than this sends fsyncs to the thread pool for a while (INLINE_SYNC_MAX_MS by default). */
+  inlineSyncMaxMs?: number;
   log: Logger;
 }
 
@@ -63,6 +79,8 @@ export interface WalStats {
   groupCommits: number;
   /** fsync/fdatasync calls on files and directories (0 when fsync is off). */
   fsyncs: number;
+  /** Of the group commits' fdatasyncs, those run on the thread pool after a slow one on the loop. */
+  poolSyncs: number;
   bytesWritten: number;
 }
 
@@ -95,6 +113,9 @@ export class WriteAheadLog {
   private readonly fsync: boolean;
   private readonly segmentBytesMax: number;
   private readonly padBytes: number;
+  private readonly inlineSyncMaxMs: number;
+  /** performance.now() until which group commits fsync on the thread pool (after a slow fsync). */
+  private poolSyncUntil = 0;
   private readonly log: Logger;
   /** Oldest first; each holds at least one record. Only the newest is written to. */
   private readonly segments: SegmentInfo[];
@@ -107,13 +128,14 @@ export class WriteAheadLog {
   private acceptedLast: number;
   private failure: Error | null = null;
   private closePromise: Promise<void> | null = null;
-  private readonly counters: WalStats = { groupCommits: 0, fsyncs: 0, bytesWritten: 0 };
+  private readonly counters: WalStats = { groupCommits: 0, fsyncs: 0, poolSyncs: 0, bytesWritten: 0 };
 
   private constructor(opts: WalOptions, segmentBytesMax: number, segments: SegmentInfo[]) {
     this.dir = opts.dir;
     this.fsync = opts.fsync;
     this.segmentBytesMax = segmentBytesMax;
     this.padBytes = opts.padBytes ?? WAL_PAD_BYTES;
+    this.inlineSyncMaxMs = opts.inlineSyncMaxMs ?? INLINE_SYNC_MAX_MS;
     this.log = opts.log;
     this.segments = segments;
     this.acceptedFirst = this.firstIndex;
@@ -264,8 +286,10 @@ export class WriteAheadLog {
     this.queue.push(op);
     if (this.draining) return;
     this.draining = true;
-    // Start on a microtask so that appends issued in the same tick share the first fsync.
-    queueMicrotask(() => void this.drain());
+    // Start once this turn of the event loop has read every socket that was ready, so that
+    // all the writes it brought share the first fsync (which then blocks the loop, see
+    // INLINE_SYNC_MAX_MS); starting on the first one's microtask gave groups of one.
+    setImmediate(() => void this.drain());
   }
 
   /** Runs queued operations in order; never rejects (errors go to the operations' promises). */
@@ -451,9 +475,21 @@ export class WriteAheadLog {
 
   private async syncData(fh: FileHandle): Promise<void> {
     if (!this.fsync) return;
-    // fs.fdatasync, not fh.datasync(): the promise API's call costs the main thread ~22 µs
-    // against ~12 (queueing the thread-pool job), once per group commit.
-    await new Promise<void>((resolve, reject) => fdatasync(fh.fd, (err) => (err ? reject(err) : resolve())));
+    const started = performance.now();
+    if (started >= this.poolSyncUntil) {
+      fdatasyncSync(fh.fd);
+      const ms = performance.now() - started;
+      if (ms > this.inlineSyncMaxMs) {
+        this.poolSyncUntil = performance.now() + INLINE_SYNC_BACKOFF_MS;
+        this.log.info({ fsyncMs: Math.round(ms * 10) / 10, dir: this.dir, poolForMs: INLINE_SYNC_BACKOFF_MS },
+          'slow fsync held up the event loop; fsyncs run on the thread pool for a while');
+      }
+    } else {
+      // fs.fdatasync, not fh.datasync(): the promise API's call costs the main thread ~22 µs
+      // against ~12 (queueing the thread-pool job), once per group commit.
+      await new Promise<void>((resolve, reject) => fdatasync(fh.fd, (err) => (err ? reject(err) : resolve())));
+      this.counters.poolSyncs += 1;
+    }
     this.counters.fsyncs += 1;
   }
 

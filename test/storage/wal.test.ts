@@ -71,6 +71,26 @@ test('concurrent appends resolve in order and share fsyncs (group commit)', asyn
   await again.wal.close();
 });
 
+test('group commits fsync on the event loop until one is slow, then on the thread pool, and stay durable either way', async (t) => {
+  const dir = await tempDir(t);
+  const fast = await WriteAheadLog.open(opts(dir, { fsync: true, inlineSyncMaxMs: Number.POSITIVE_INFINITY }));
+  for (let i = 1; i <= 5; i++) await fast.wal.append([entry(i)]);
+  t.is(fast.wal.stats.poolSyncs, 0, 'quick fsyncs stay on the loop');
+  await fast.wal.close();
+
+  // Every fsync "too slow": the first one (on the loop) sends the next ones to the pool.
+  const { log, lines } = captureLog();
+  const slow = await WriteAheadLog.open(opts(dir, { fsync: true, inlineSyncMaxMs: 0, log }));
+  for (let i = 6; i <= 9; i++) await slow.wal.append([entry(i)]);
+  const stats = slow.wal.stats;
+  t.is(stats.poolSyncs, 3, 'all but the first fsync ran on the thread pool');
+  t.is(lines.filter((l) => l.msg.startsWith('slow fsync held up the event loop')).length, 1, 'said once, not per write');
+  await slow.wal.close();
+  const again = await WriteAheadLog.open(opts(dir));
+  t.deepEqual(summary(again.entries), summary(entries(1, 9)));
+  await again.wal.close();
+});
+
 test('appends that would leave a gap or overlap are refused without changing the log', async (t) => {
   const dir = await tempDir(t);
   const { wal } = await WriteAheadLog.open(opts(dir));
