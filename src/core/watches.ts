@@ -3,7 +3,7 @@
 // (addWatch mode 0) sits in both tables, a recursive one (mode 1) in the data table only, so
 // removeWatches/checkWatches by type see them exactly as ZooKeeper does. Watches belong to a
 // connection on this server and are not replicated.
-import { EventType, WatcherType } from '../../wire/index.js';
+import { EventType, Perms, WatcherType } from '../../wire/index.js';
 import { parentOf } from './path.js';
 import type { ACL } from '../../wire/index.js';
 import type { WatchTrigger } from './tree.js';
@@ -21,6 +21,13 @@ export type WatchModeValue = (typeof WatchMode)[keyof typeof WatchMode];
 
 /** path → watcher → mode. */
 export type WatchTable = Map<string, Map<Watcher, WatchModeValue>>;
+
+/** The ACL lets every session read (as ZooKeeper's checkACL: an empty list, or READ for world:anyone). */
+function readableByAnyone(acl: readonly ACL[]): boolean {
+  if (acl.length === 0) return true;
+  for (const entry of acl) if ((entry.perms & Perms.READ) !== 0 && entry.id.scheme === 'world' && entry.id.id === 'anyone') return true;
+  return false;
+}
 
 function add(table: WatchTable, path: string, w: Watcher, mode: WatchModeValue): void {
   let entries = table.get(path);
@@ -84,23 +91,28 @@ export class WatchManager {
       const watched = type === EventType.NodeChildrenChanged ? this.child.has(path) : this.data.has(path) || (type === EventType.NodeDeleted && this.child.has(path));
       if (!watched) return;
     }
-    const notified = new Set<Watcher>();
+    // Thousands of sessions may watch one node: per watcher, only what is needed. A node anyone
+    // may read needs no ACL check per watcher, and one table cannot name a watcher twice.
+    const open = readableByAnyone(acl);
+    const notified = type !== EventType.NodeChildrenChanged && (type === EventType.NodeDeleted || this.recursiveCount > 0) ? new Set<Watcher>() : null;
     const targets: Watcher[] = [];
     const fireTable = (table: WatchTable, p: string, onlyRecursive: boolean): void => {
       const entries = table.get(p);
       if (entries === undefined) return;
+      let kept = 0;
       for (const [w, mode] of entries) {
+        if (mode !== WatchMode.standard || onlyRecursive) kept++;
         if (onlyRecursive && mode !== WatchMode.recursive) continue;
-        if (mode === WatchMode.standard) {
-          entries.delete(w);
-        }
-        if (!notified.has(w)) {
+        if (notified !== null) {
+          if (notified.has(w)) continue;
           notified.add(w);
-          // The watch is used up either way, as in ZooKeeper; only the event is withheld.
-          if (w.mayRead(acl)) targets.push(w);
         }
+        // The watch is used up either way, as in ZooKeeper; only the event is withheld.
+        if (open || w.mayRead(acl)) targets.push(w);
       }
-      if (entries.size === 0) table.delete(p);
+      // One-shot watches are used up: all of them at once when nothing else is left.
+      if (kept === 0) table.delete(p);
+      else if (kept < entries.size) for (const [w, mode] of entries) if (mode === WatchMode.standard) entries.delete(w);
     };
     if (type === EventType.NodeChildrenChanged) {
       fireTable(this.child, path, false);

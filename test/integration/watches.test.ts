@@ -250,6 +250,28 @@ test('a one-shot watch set on a path that has a persistent watch (same connectio
   });
 });
 
+test('one-shot and persistent watches of different connections on one node: the one-shot ones are used up, the persistent one stays', async (t) => {
+  await raw.withRaw(target, async (once1) => {
+    await raw.withRaw(target, async (once2) => {
+      await raw.withRaw(target, async (kept) => {
+        t.is((await raw.create(once1, '/w-shared')).err, 0);
+        t.is((await raw.getData(once1, '/w-shared', true)).err, 0);
+        t.is((await raw.addWatch(kept, '/w-shared', AddWatchMode.Persistent)).err, 0);
+        t.is((await raw.exists(once2, '/w-shared', true)).err, 0);
+        t.is((await raw.setData(kept, '/w-shared', Buffer.from('1'))).err, 0);
+        t.is((await raw.setData(kept, '/w-shared', Buffer.from('2'))).err, 0);
+        for (const c of [once1, once2, kept]) await barrier(c);
+        t.deepEqual(evs(once1), [[NodeDataChanged, '/w-shared']]);
+        t.deepEqual(evs(once2), [[NodeDataChanged, '/w-shared']]);
+        t.deepEqual(evs(kept), [
+          [NodeDataChanged, '/w-shared'],
+          [NodeDataChanged, '/w-shared'],
+        ]);
+      });
+    });
+  });
+});
+
 test('removeWatches/checkWatches: OK while a watch exists, NoWatcher (-121) otherwise; no event after removal', async (t) => {
   await raw.withRaw(target, async (c) => {
     t.is((await raw.create(c, '/w-rm')).err, 0);
