@@ -754,7 +754,7 @@ export class NodeStore {
   }
 
   private indexAdd(id: number, hash: number): void {
-    if (this.count > this.buckets.length) this.growIndex();
+    if (this.count > this.buckets.length) this.growIndex(id);
     const b = hash & this.bucketMask;
     this.setCI(id, C_HASH_NEXT, this.buckets[b] as number);
     this.buckets[b] = id;
@@ -789,20 +789,22 @@ export class NodeStore {
     return hashFinish(h);
   }
 
-  private growIndex(): void {
-    const old = this.buckets;
-    const size = old.length * 2;
+  /**
+   * Doubles the buckets and re-indexes every indexed node: each non-root node with a record,
+   * except `adding` (initialized, but indexAdd links it after this). The walk goes in id order,
+   * not bucket order: ids and their records lie mostly in allocation order, so hashing a node's
+   * name from its record reads memory in sequence instead of at random (a 1M-znode log replay
+   * spent ~440 ms here walking the buckets).
+   */
+  private growIndex(adding: number): void {
+    const size = this.buckets.length * 2;
     const mask = size - 1;
     const next = new Int32Array(size).fill(NONE);
-    for (let b = 0; b < old.length; b++) {
-      let x = old[b] as number;
-      while (x !== NONE) {
-        const after = this.ci(x, C_HASH_NEXT);
-        const nb = this.hashOf(x) & mask;
-        this.setCI(x, C_HASH_NEXT, next[nb] as number);
-        next[nb] = x;
-        x = after;
-      }
+    for (let id = ROOT + 1; id < this.allocated; id++) {
+      if (id === adding || this.ci(id, C_REC_CHUNK) === NONE) continue;
+      const b = this.hashOf(id) & mask;
+      this.setCI(id, C_HASH_NEXT, next[b] as number);
+      next[b] = id;
     }
     this.buckets = next;
     this.bucketMask = mask;

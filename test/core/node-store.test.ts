@@ -151,6 +151,38 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
   });
 }
 
+test('the path index grows over freed and reused ids and while a snapshot is open: every live path is found, no deleted one', (t) => {
+  const d = new Driver();
+  const live = new Set<string>();
+  const create = (path: string): void => {
+    d.create(path, path);
+    live.add(path);
+  };
+  const remove = (path: string): void => {
+    d.apply({ type: TxnType.delete, path });
+    live.delete(path);
+  };
+  // Past 1,024 nodes (the first growth), then holes in the ids.
+  for (let i = 0; i < 1500; i++) create(`/a${i}`);
+  for (let i = 0; i < 1500; i += 3) remove(`/a${i}`);
+  // Growth while a snapshot is open: new ids come from the top, the freed ones wait.
+  const frozen = d.tree.beginSnapshot();
+  create('/b');
+  for (let i = 0; i < 3000; i++) create(`/b/c${i}`);
+  for (let i = 0; i < 3000; i += 2) remove(`/b/c${i}`);
+  frozen.end();
+  // Growth again, now reusing the freed ids.
+  for (let i = 0; i < 6000; i++) create(live.has(`/a${i}`) ? `/a${i}/x` : `/d${i}`);
+  t.is(d.tree.nodeCount, live.size + 4, 'the live paths plus / and the three /zookeeper nodes');
+  for (const path of live) t.is(d.tree.get(path)?.dataLatin1, path, path);
+  for (let i = 0; i < 1500; i += 3) t.is(d.tree.get(`/a${i}`), undefined);
+  for (let i = 0; i < 3000; i += 2) t.is(d.tree.get(`/b/c${i}`), undefined);
+  // Misses walk whole bucket chains: enough of them to reach every bucket of the last growth.
+  let found = 0;
+  for (let k = 0; k < 100_000; k++) if (d.tree.get(`/missing${k}`) !== undefined) found++;
+  t.is(found, 0);
+});
+
 test('ctime and mtime keep every safe integer exactly', (t) => {
   const d = new Driver();
   const times = [0, 1, 2 ** 30 - 1, 2 ** 31, 1_795_319_408_420, Number.MAX_SAFE_INTEGER, -1, Number.MIN_SAFE_INTEGER];
