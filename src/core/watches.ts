@@ -4,6 +4,8 @@
 // removeWatches/checkWatches by type see them exactly as ZooKeeper does. Watches belong to a
 // connection on this server and are not replicated.
 import { EventType, Perms, WatcherType } from '../../wire/index.js';
+import { hasPermission } from './acl.js';
+import type { AuthIds } from './acl.js';
 import { parentOf } from './path.js';
 import type { ACL } from '../../wire/index.js';
 import type { WatchTrigger } from './tree.js';
@@ -22,12 +24,8 @@ export type WatchModeValue = (typeof WatchMode)[keyof typeof WatchMode];
 /** path → watcher → mode. */
 export type WatchTable = Map<string, Map<Watcher, WatchModeValue>>;
 
-/** The ACL lets every session read (as ZooKeeper's checkACL: an empty list, or READ for world:anyone). */
-function readableByAnyone(acl: readonly ACL[]): boolean {
-  if (acl.length === 0) return true;
-  for (const entry of acl) if ((entry.perms & Perms.READ) !== 0 && entry.id.scheme === 'world' && entry.id.id === 'anyone') return true;
-  return false;
-}
+/** No credentials at all: hasPermission with these is true only for what anyone may do. */
+const ANONYMOUS: AuthIds = { ids: [] };
 
 function add(table: WatchTable, path: string, w: Watcher, mode: WatchModeValue): void {
   let entries = table.get(path);
@@ -93,7 +91,7 @@ export class WatchManager {
     }
     // Thousands of sessions may watch one node: per watcher, only what is needed. A node anyone
     // may read needs no ACL check per watcher, and one table cannot name a watcher twice.
-    const open = readableByAnyone(acl);
+    const open = hasPermission(acl, Perms.READ, ANONYMOUS);
     const notified = type !== EventType.NodeChildrenChanged && (type === EventType.NodeDeleted || this.recursiveCount > 0) ? new Set<Watcher>() : null;
     const targets: Watcher[] = [];
     const fireTable = (table: WatchTable, p: string, onlyRecursive: boolean): void => {
